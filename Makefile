@@ -1,0 +1,47 @@
+# The two commands: `make demo` and `make test`. Both start from a fresh clone.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+SIZE ?= small
+PORT ?= 8000
+
+.PHONY: demo test lint install serve bench schema clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) compilemessages --ignore '.venv' -v0 || true
+	$(MANAGE) load_reference_data
+	@if $(MANAGE) help simulate >/dev/null 2>&1; then \
+		$(MANAGE) simulate --scenario demo --seed 1 --reset --yes; fi
+	@if $(MANAGE) help setup_beat >/dev/null 2>&1; then $(MANAGE) setup_beat; fi
+	@mkdir -p var
+	$(MANAGE) create_demo_accounts | tee var/demo-accounts.txt
+	@echo "Serving on http://127.0.0.1:$(PORT) (accounts above, also in var/demo-accounts.txt)"
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(PY) -m pytest -n $${PYTEST_WORKERS:-auto} --dist loadgroup $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+
+schema: install
+	$(MANAGE) spectacular --file docs/openapi.yaml --validate
+
+bench: install
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m benchmarks.run --size $(SIZE)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles var

@@ -1,0 +1,93 @@
+"""The working calendar: Vietnamese public holidays (``holidays``) + admin overrides.
+
+``WorkingCalendar`` is a plain value (no Django) so the deadline engine and the simulator can
+use it in tight loops; ``working_calendar()`` builds it from the library and the override table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from functools import lru_cache
+
+import holidays
+
+CALENDAR_YEARS = range(2024, 2031)
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Which days are worked. Monday–Friday, minus days off, plus worked Saturdays."""
+
+    days_off: frozenset[date] = field(default_factory=frozenset)
+    extra_working_days: frozenset[date] = field(default_factory=frozenset)
+    office_hours: tuple[tuple[time, time], ...] = (
+        (time(7, 0), time(11, 30)),
+        (time(13, 30), time(17, 0)),
+    )
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_working_days:
+            return True
+        return day.weekday() < 5 and day not in self.days_off
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after ``day``."""
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in the half-open range [start, end)."""
+        return sum(
+            1 for n in range((end - start).days) if self.is_working_day(start + timedelta(days=n))
+        )
+
+
+def library_calendar(years=CALENDAR_YEARS, **overrides) -> WorkingCalendar:
+    """The calendar from the ``holidays`` library alone (language set: names must not follow LANG)."""
+    vn = holidays.country_holidays("VN", years=list(years), language="vi")
+    return WorkingCalendar(
+        days_off=frozenset(vn.keys()),
+        extra_working_days=frozenset(d for d in vn.weekend_workdays if d.year in years),
+        **overrides,
+    )
+
+
+def apply_overrides(base: WorkingCalendar, overrides) -> WorkingCalendar:
+    """Overrides win over the library: ``overrides`` is an iterable of (date, kind)."""
+    days_off, extra = set(base.days_off), set(base.extra_working_days)
+    for day, kind in overrides:
+        if kind == "day_off":
+            days_off.add(day)
+            extra.discard(day)
+        else:
+            extra.add(day)
+            days_off.discard(day)
+    return WorkingCalendar(frozenset(days_off), frozenset(extra), base.office_hours)
+
+
+@lru_cache(maxsize=1)
+def _cached_calendar(_version: int) -> WorkingCalendar:
+    from django.conf import settings
+
+    from portal.models import CalendarOverride
+
+    base = library_calendar(office_hours=tuple(settings.OFFICE_HOURS))
+    return apply_overrides(base, CalendarOverride.objects.values_list("date", "kind"))
+
+
+_version = 0
+
+
+def working_calendar() -> WorkingCalendar:
+    """The calendar in force: library holidays with the override table applied (cached)."""
+    return _cached_calendar(_version)
+
+
+def invalidate_working_calendar() -> None:
+    """Call after changing overrides (the admin and the loader do)."""
+    global _version
+    _version += 1
+    _cached_calendar.cache_clear()
