@@ -88,9 +88,9 @@ class Procedure(models.Model):
     """An administrative procedure of the national catalogue (code such as ``1.001193``)."""
 
     code = models.CharField(_("code"), max_length=20, unique=True)
-    name_vi = models.CharField(_("name (Vietnamese)"), max_length=300)
-    name_en = models.CharField(_("name (English)"), max_length=300)
-    search_name = models.CharField(max_length=300, editable=False, db_index=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=1000)
+    name_en = models.CharField(_("name (English)"), max_length=1000)
+    search_name = models.TextField(editable=False)
     level = models.CharField(_("level"), max_length=8, choices=Level.choices)
     field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures")
     agency = models.CharField(_("handling agency"), max_length=300, blank=True)

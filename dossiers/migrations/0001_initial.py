@@ -166,9 +166,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('code', models.CharField(max_length=20, unique=True, verbose_name='code')),
-                ('name_vi', models.CharField(max_length=300, verbose_name='name (Vietnamese)')),
-                ('name_en', models.CharField(max_length=300, verbose_name='name (English)')),
-                ('search_name', models.CharField(db_index=True, editable=False, max_length=300)),
+                ('name_vi', models.CharField(max_length=1000, verbose_name='name (Vietnamese)')),
+                ('name_en', models.CharField(max_length=1000, verbose_name='name (English)')),
+                ('search_name', models.TextField(editable=False)),
                 ('level', models.CharField(choices=[('province', 'provincial'), ('commune', 'commune')], max_length=8, verbose_name='level')),
                 ('agency', models.CharField(blank=True, max_length=300, verbose_name='handling agency')),
                 ('required_documents', models.JSONField(blank=True, default=list, verbose_name='required documents')),
