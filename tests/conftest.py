@@ -81,7 +81,10 @@ def celery_worker_process(redis_url, transactional_db):
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for_worker()
+        if not _wait_for_worker():
+            proc.kill()
+            output = proc.stdout.read().decode(errors="replace")[-3000:]
+            raise RuntimeError(f"the Celery worker did not answer within 30 s:\n{output}")
         yield proc
     finally:
         proc.terminate()
@@ -99,14 +102,14 @@ def _test_database_url() -> str:
     return f"postgres://{db.get('USER') or 'postgres'}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def _wait_for_worker(timeout: float = 30) -> None:
+def _wait_for_worker(timeout: float = 30) -> bool:
     from portal.celery import app
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if app.control.ping(timeout=0.5):
-            return
-    raise RuntimeError("the Celery worker did not answer within 30 s")
+            return True
+    return False
 
 
 @pytest.fixture(scope="session")
