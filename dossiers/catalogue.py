@@ -19,6 +19,9 @@ ONLINE_LEVELS = {
     "trực tiếp": OnlineLevel.NONE,
 }
 LEVELS = {"commune": "commune", "provincial": "province", "province": "province"}
+# The optional ``required_documents`` column lists the documents a dossier must carry,
+# separated by this marker (names themselves contain commas).
+DOCUMENT_SEPARATOR = "|"
 
 
 def fold(text: str) -> str:
@@ -58,6 +61,14 @@ def read_procedures(path: Path) -> list[dict]:
     return rows
 
 
+def required_documents(row: dict) -> list[str]:
+    """The documents listed for a procedure, in fixture order, without blanks or repeats."""
+    names = [
+        " ".join(n.split()) for n in (row.get("required_documents") or "").split(DOCUMENT_SEPARATOR)
+    ]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def procedures_load(path: Path, summary) -> None:
     from portal.services import sync_rows
 
@@ -78,6 +89,7 @@ def procedures_load(path: Path, summary) -> None:
                 "level": LEVELS[r["level"]],
                 "field": field_ids[slugify(fold(r["field"]))[:60]],
                 "agency": r.get("agency", ""),
+                "required_documents": required_documents(r),
                 "source": r.get("source", ""),
             }
             for r in rows

@@ -161,6 +161,15 @@ class PaymentChannel(models.TextChoices):
     CASH = "cash", _("cash at the desk")
 
 
+class Timeliness(models.TextChoices):
+    """dossier-rules.md: early = an earlier calendar day than the due day; on time = the due
+    day, not after the due time; late = after the due time."""
+
+    EARLY = "early", _("early")
+    ON_TIME = "on_time", _("on time")
+    LATE = "late", _("late")
+
+
 OPEN_STATE_VALUES = sorted(int(s) for s in OPEN_STATES)
 
 
@@ -206,6 +215,15 @@ class Dossier(models.Model):
     personal_storage = models.BooleanField(_("linked to personal data store"), default=False)
     synced = models.BooleanField(_("synced to the national portal"), default=False)
 
+    # Stored when processing ends (finish, stop, withdrawal after acceptance) so lists and the
+    # index filter on a column instead of recomputing dates row by row.
+    timeliness = models.CharField(
+        _("timeliness"), max_length=8, choices=Timeliness.choices, blank=True
+    )
+    # Documents the desk checked on paper or the citizen reused from the data store (names from
+    # the procedure's list); uploaded files are ``Document`` rows.
+    presented_documents = models.JSONField(_("documents presented"), default=list, blank=True)
+
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = GuardedQuerySet.as_manager()
@@ -249,6 +267,19 @@ class Dossier(models.Model):
             models.CheckConstraint(
                 condition=Q(state__gte=1) & Q(state__lte=10), name="dossier_state_known"
             ),
+            models.CheckConstraint(
+                condition=Q(paused_at__isnull=True) | Q(state=State.SUPPLEMENT_REQUESTED),
+                name="dossier_paused_only_for_supplement",
+            ),
+            models.CheckConstraint(
+                condition=Q(rescheduled_due_at__isnull=True) | Q(due_at__isnull=False),
+                name="dossier_reschedule_needs_due",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_status="paid", paid_at__isnull=False)
+                | (~Q(payment_status="paid") & Q(paid_at__isnull=True)),
+                name="dossier_paid_at_iff_paid",
+            ),
         ]
 
     def __str__(self):
@@ -260,15 +291,22 @@ class Dossier(models.Model):
 
 
 class DossierCounter(models.Model):
-    """Last number issued per centre and day: dossier codes are numbered by an atomic upsert."""
+    """Last number issued per centre, series and day: codes are numbered by an atomic upsert
+    (``dossiers.services.next_number``). Series ``D`` numbers dossiers, ``P`` petitions."""
+
+    DOSSIER = "D"
+    PETITION = "P"
 
     center = models.ForeignKey(ServiceCenter, on_delete=models.CASCADE)
+    series = models.CharField(max_length=1, default=DOSSIER)
     day = models.DateField()
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["center", "day"], name="one_counter_per_day")
+            models.UniqueConstraint(
+                fields=["center", "series", "day"], name="one_counter_per_series_day"
+            )
         ]
 
 
@@ -402,6 +440,47 @@ class Petition(models.Model):
                 name="petition_answer_after_receipt",
             )
         ]
+
+
+class OutboxMessage(models.Model):
+    """A notification written in the same transaction as the change it reports (transactional
+    outbox): if the transaction rolls back, nothing is sent; if the broker is down at commit,
+    the row waits for ``dossiers.tasks.outbox_sweep``. ``delivered_at`` makes sending
+    idempotent: a delivered row is never sent again."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.EMAIL)
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    petition = models.ForeignKey(
+        "Petition", on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    recipient = models.EmailField(_("recipient"))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbox_pending",
+                condition=Q(delivered_at__isnull=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.recipient}: {self.subject}"
 
 
 class PetitionEvent(models.Model):
