@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from functools import lru_cache
+from time import monotonic
 
 import holidays
 
@@ -68,8 +68,12 @@ def apply_overrides(base: WorkingCalendar, overrides) -> WorkingCalendar:
     return WorkingCalendar(frozenset(days_off), frozenset(extra), base.office_hours)
 
 
-@lru_cache(maxsize=1)
-def _cached_calendar(_version: int) -> WorkingCalendar:
+VERSION_KEY = "working-calendar-version"
+RECHECK_SECONDS = 5.0
+_state = {"version": None, "checked": 0.0, "calendar": None}
+
+
+def _build() -> WorkingCalendar:
     from django.conf import settings
 
     from portal.models import CalendarOverride
@@ -78,16 +82,30 @@ def _cached_calendar(_version: int) -> WorkingCalendar:
     return apply_overrides(base, CalendarOverride.objects.values_list("date", "kind"))
 
 
-_version = 0
-
-
 def working_calendar() -> WorkingCalendar:
-    """The calendar in force: library holidays with the override table applied (cached)."""
-    return _cached_calendar(_version)
+    """The calendar in force: library holidays with the override table applied.
+
+    Built once per process; every few seconds the process compares a version number kept in
+    the shared cache (Redis when configured), so an override saved in admin reaches every
+    web and Celery worker without a restart."""
+    from django.core.cache import cache
+
+    now = monotonic()
+    if _state["calendar"] is None or now - _state["checked"] > RECHECK_SECONDS:
+        version = cache.get_or_set(VERSION_KEY, 1)
+        if version != _state["version"] or _state["calendar"] is None:
+            _state["calendar"] = _build()
+            _state["version"] = version
+        _state["checked"] = now
+    return _state["calendar"]
 
 
 def invalidate_working_calendar() -> None:
     """Call after changing overrides (the admin and the loader do)."""
-    global _version
-    _version += 1
-    _cached_calendar.cache_clear()
+    from django.core.cache import cache
+
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 1)
+    _state["calendar"] = None

@@ -52,3 +52,17 @@ def test_an_override_changes_the_answer():
     assert not working_calendar().is_working_day(date(2026, 3, 10))
     assert working_calendar().is_working_day(date(2026, 3, 14))
     invalidate_working_calendar()
+
+
+@pytest.mark.django_db
+def test_an_override_saved_by_another_process_is_seen_without_restart(monkeypatch):
+    from django.core.cache import cache
+
+    from portal import calendar
+
+    monkeypatch.setattr(calendar, "RECHECK_SECONDS", 0.0)
+    assert working_calendar().is_working_day(date(2026, 3, 11))
+    CalendarOverride.objects.create(date=date(2026, 3, 11), kind="day_off", reason="flood")
+    # Another process bumps the shared version; this process's cached calendar is stale.
+    cache.incr(calendar.VERSION_KEY)
+    assert not working_calendar().is_working_day(date(2026, 3, 11))
