@@ -189,3 +189,23 @@ class CalendarOverride(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()}"
+
+
+class LoginChallenge(models.Model):
+    """A one-time code sent by the identity provider for one login; only its hash is kept."""
+
+    citizen_id = models.CharField(
+        _("citizen ID (CCCD)"), max_length=12, validators=[citizen_id_validator]
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login challenge")
+        verbose_name_plural = _("login challenges")
+        indexes = [
+            models.Index(fields=["citizen_id", "created_at"], name="challenge_citizen_recent")
+        ]

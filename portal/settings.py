@@ -266,3 +266,29 @@ LOGGING = {
         "simulator": {"handlers": ["console"], "level": "INFO"},
     },
 }
+
+# --- Citizen portal and REST API (issue 5) ----------------------------------------------------
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI served from our static files
+AUTHENTICATION_BACKENDS += ["portal.identity.IdentityProviderBackend"]
+# Mock VNeID in development; a real provider implements portal.identity.IdentityProvider.
+IDENTITY_PROVIDER = env.str("IDENTITY_PROVIDER", default="portal.identity.MockVNeIDProvider")
+IDENTITY_SHOW_CODE = env.bool("IDENTITY_SHOW_CODE", default=not PRODUCTION)
+CITIZEN_LOGIN_URL = "portal:login"
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "dossiers.api.exceptions.api_exception_handler"
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "dossiers.api.pagination.CodeCursorPagination"
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "dossiers.api.schema.add_error_responses",
+        ],
+        "ENUM_NAME_OVERRIDES": {
+            "DossierStateEnum": "dossiers.models.DossierState",
+            "DossierChannelEnum": "dossiers.models.Channel",
+            "PaymentChannelEnum": "dossiers.models.PaymentChannel",
+        },
+    }
+)
