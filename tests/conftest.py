@@ -142,3 +142,24 @@ def screenshots():
     path = ROOT / "docs" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests with a real worker share one broker: run them one after another in one xdist
+    # process (``--dist loadgroup``) so no worker consumes another test's tasks.
+    for item in items:
+        if item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("celery-worker"))
+
+
+@pytest.fixture(autouse=True)
+def _celery_mode(request):
+    """Eager Celery unless the test runs a real worker: tests that merely trigger a task must
+    not leave messages on a shared broker for some other test's worker to pick up."""
+    from portal.celery import app
+
+    eager = request.node.get_closest_marker("worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
