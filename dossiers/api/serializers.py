@@ -249,13 +249,20 @@ class DossierCreateSerializer(serializers.Serializer):
         return [(name, files[i] if i < len(files) else None) for i, name in enumerate(names)]
 
 
+class OptionalBooleanField(serializers.BooleanField):
+    """Absent from a multipart form means "not given", not False (DRF's checkbox default)."""
+
+    default_empty_html = serializers.empty
+
+
 class TransitionSerializer(serializers.Serializer):
     """An action on a dossier and its parameters (only those the action takes)."""
 
     action = serializers.ChoiceField(choices=[a.value for a in Action])
     reason = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     new_due_at = serializers.DateTimeField(required=False)
-    electronic_result = serializers.BooleanField(required=False)
+    electronic_result = OptionalBooleanField(required=False)
+    result_document = serializers.FileField(max_length=200, allow_empty_file=True, required=False)
     channel = serializers.ChoiceField(choices=PaymentChannel.choices, required=False)
     amount_vnd = serializers.IntegerField(min_value=0, max_value=10**12, required=False)
     reference = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$", required=False)
@@ -281,8 +288,6 @@ class TransitionSerializer(serializers.Serializer):
             data["documents"] = [
                 (name, files[i] if i < len(files) else None) for i, name in enumerate(names)
             ]
-        if "result_document" in data:
-            data.pop("result_document")
         return data
 
 

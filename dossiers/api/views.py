@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -41,6 +42,8 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     description="Retry key: a repeated request with the same key returns the first answer.",
 )
 WRITE_PARSERS = [JSONParser, MultiPartParser, FormParser]
+# Token first, so an anonymous request gets 401 with ``WWW-Authenticate: Token``.
+AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
 
 def procedures_with_current_version(queryset=None):
@@ -134,6 +137,7 @@ class DossierViewSet(
 ):
     """Dossiers visible to you: a citizen's own, the dossiers of a staff member's centres."""
 
+    authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = RecentFirstPagination
     filterset_class = filters.DossierFilter
@@ -313,6 +317,7 @@ def payment_order_data(request, order) -> dict:
 class RatingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Ratings of the dossiers visible to you."""
 
+    authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = serializers.RatingSerializer
     pagination_class = NewestIdPagination
@@ -343,6 +348,7 @@ class PetitionViewSet(
 ):
     """Petitions (phản ánh, kiến nghị): a citizen's own, a centre's for its staff."""
 
+    authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = NewestIdPagination
     filterset_class = filters.PetitionFilter
