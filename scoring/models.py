@@ -227,6 +227,22 @@ class DailyFact(models.Model):
         return f"{self.center_id} {self.day}"
 
 
+class FactDay(models.Model):
+    """A day whose facts have been computed (a day without activity has no ``DailyFact`` rows,
+    so this is how a run knows which days of its windows are still missing)."""
+
+    day = models.DateField(_("day"), unique=True)
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = _("computed fact day")
+        verbose_name_plural = _("computed fact days")
+
+    def __str__(self):
+        return str(self.day)
+
+
 FLOW_FIELDS = (
     "received",
     "received_online",

@@ -1,0 +1,360 @@
+"""Window counts: from daily facts and the non-dossier inputs to each unit's numerators and
+denominators, for any date range.
+
+A window [a, b] of a centre = flows summed over a..b + stocks at the end of a−1 (carried over)
++ stocks at the end of b. A province pools its centres by summing counts; procedure-distinct
+indicators take the union of procedure sets, so a province counts each procedure once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Q, Sum
+
+from dossiers.models import Procedure, ProcedureVersion
+from portal.calendar import WorkingCalendar, working_calendar
+from portal.models import Province, ServiceCenter
+from scoring import methodology as M
+from scoring.models import (
+    FLOW_FIELDS,
+    STOCK_FIELDS,
+    CertifiedCopyService,
+    DailyFact,
+    DailyProcedureFact,
+    OnlineService,
+    ProcedurePublication,
+    UnitKind,
+)
+
+
+@dataclass
+class UnitFacts:
+    """Everything a unit's indicators are computed from, for one window."""
+
+    key: str
+    kind: str
+    province: str
+    name: str
+    center_id: int | None = None
+    flows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FLOW_FIELDS, 0))
+    start: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STOCK_FIELDS, 0))
+    end: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STOCK_FIELDS, 0))
+    authority: set[int] = field(default_factory=set)  # procedures under the unit's authority
+    offered_online: set[int] = field(default_factory=set)
+    used_online: set[int] = field(default_factory=set)  # received an online dossier
+    fee_data: set[int] = field(default_factory=set)  # a fee-bearing dossier was received
+    paid_online: set[int] = field(default_factory=set)
+    population: set[int] = field(default_factory=set)
+    communes: int = 0
+    communes_with_copies: int = 0
+
+    def absorb(self, other: UnitFacts) -> None:
+        """Pool a child's counts into this unit (sums and set unions)."""
+        for bucket in ("flows", "start", "end"):
+            mine, theirs = getattr(self, bucket), getattr(other, bucket)
+            for name, value in theirs.items():
+                mine[name] += value
+        for name in ("offered_online", "used_online", "fee_data", "paid_online", "population"):
+            getattr(self, name).update(getattr(other, name))
+
+    # Quantities of the seed article's statistics table.
+    @property
+    def carried_over(self) -> int:
+        return self.start["open_total"]
+
+    @property
+    def handled(self) -> int:
+        return self.flows["received"] + self.start["open_total"]
+
+    @property
+    def finished_early(self) -> int:
+        return self.flows["finished_early"] + self.end["open_paused_early"]
+
+    @property
+    def finished_on_time(self) -> int:
+        return self.flows["finished_on_time"] + self.end["open_paused_on_time"]
+
+    @property
+    def finished_total(self) -> int:
+        # A dossier waiting for its only supplement counts as finished at the request time.
+        return self.flows["finished"] + self.end["open_paused"]
+
+    @property
+    def finished_late(self) -> int:
+        return self.finished_total - self.finished_early - self.finished_on_time
+
+    @property
+    def in_process(self) -> int:
+        return self.end["open_total"] - self.end["open_paused"]
+
+
+@dataclass(frozen=True)
+class Transparency:
+    publish_on_time: tuple[int, int]
+    public_update_on_time: tuple[int, int]
+    public_content_full: tuple[int, int]
+
+
+def add_working_days(day: date, n: int, calendar: WorkingCalendar) -> date:
+    for _ in range(n):
+        day = calendar.next_working_day(day)
+    return day
+
+
+def transparency_counts(
+    rows: Iterable[dict], date_from: date, date_to: date, calendar, params: M.Params
+) -> Transparency:
+    """The province's procedure-catalogue facts for a window (every unit inherits them)."""
+    decided = on_time = due_public = public_on_time = 0
+    latest_public: dict[int, dict] = {}
+    for row in rows:
+        if date_from <= row["decision_date"] <= date_to:
+            decided += 1
+            notice = calendar.working_days_between(row["decision_date"], row["effective_date"])
+            on_time += notice >= params.publication_notice_working_days
+        deadline = add_working_days(
+            row["decision_date"], params.public_update_working_days, calendar
+        )
+        public = row["public_date"]
+        if (public and date_from <= public <= date_to) or date_from <= deadline <= date_to:
+            due_public += 1
+            public_on_time += bool(public and public <= deadline and public <= date_to)
+        if public and public <= date_to:
+            current = latest_public.get(row["procedure_id"])
+            if current is None or current["decision_date"] < row["decision_date"]:
+                latest_public[row["procedure_id"]] = row
+    complete = sum(1 for r in latest_public.values() if r["components_complete"])
+    return Transparency(
+        (on_time, decided), (public_on_time, due_public), (complete, len(latest_public))
+    )
+
+
+def _fee_procedures(on: date) -> set[int]:
+    """Procedures whose version in force on ``on`` carries a fee."""
+    current: dict[int, tuple[date, int]] = {}
+    for procedure_id, valid_from, fee in ProcedureVersion.objects.filter(
+        valid_from__lte=on
+    ).values_list("procedure_id", "valid_from", "fee_vnd"):
+        if procedure_id not in current or current[procedure_id][0] < valid_from:
+            current[procedure_id] = (valid_from, fee)
+    return {pid for pid, (_, fee) in current.items() if fee > 0}
+
+
+@dataclass
+class WindowFacts:
+    date_from: date
+    date_to: date
+    units: dict[str, UnitFacts]
+    transparency: dict[str, dict]  # province code → publication rows (evaluated per version)
+    fee_procedures: set[int]
+    _transparency: dict = field(default_factory=dict, repr=False)
+
+    def counts(self, key: str, methodology: M.Methodology | str, calendar=None) -> dict:
+        """``{code: (numerator, denominator)}`` of every indicator of the unit."""
+        version = M.get(methodology)
+        unit = self.units[key]
+        memo = (unit.province, version.params)
+        if memo not in self._transparency:
+            self._transparency[memo] = transparency_counts(
+                self.transparency.get(unit.province, ()),
+                self.date_from,
+                self.date_to,
+                calendar or working_calendar(),
+                version.params,
+            )
+        return indicator_counts(unit, version.params, self._transparency[memo], self.fee_procedures)
+
+
+def window_facts(
+    *, date_from: date, date_to: date, provinces: Iterable[str] | None = None
+) -> WindowFacts:
+    """Every unit's facts for the window: the pooled provinces, their provincial centres and
+    communes (all provinces, or only ``provinces``). A fixed number of queries."""
+    if date_to < date_from:
+        raise ValueError(f"empty window {date_from} .. {date_to}")
+    before = date_from - timedelta(days=1)
+    province_filter = Q() if provinces is None else Q(province_id__in=list(provinces))
+
+    levels = dict(Procedure.objects.values_list("id", "level"))
+    by_level: dict[str, set[int]] = defaultdict(set)
+    for pid, level in levels.items():
+        by_level[level].add(pid)
+
+    units: dict[str, UnitFacts] = {}
+    centers: dict[int, UnitFacts] = {}
+    province_names = dict(
+        Province.objects.filter(
+            Q() if provinces is None else Q(code__in=list(provinces))
+        ).values_list("code", "name")
+    )
+    for code, name in province_names.items():
+        units[code] = UnitFacts(code, UnitKind.PROVINCE, code, name, authority=set(levels))
+    for cid, code, level, province_id, name in (
+        ServiceCenter.objects.filter(province_filter)
+        .order_by("province_id", "code")
+        .values_list("id", "code", "level", "province_id", "name")
+    ):
+        commune = level == ServiceCenter.Level.COMMUNE
+        unit = UnitFacts(
+            code,
+            UnitKind.COMMUNE if commune else UnitKind.PROVINCIAL_CENTER,
+            province_id,
+            name,
+            center_id=cid,
+            authority=set(by_level["commune" if commune else "province"]),
+            communes=int(commune),
+        )
+        units[code] = centers[cid] = unit
+
+    aggregates = {f: Sum(f, filter=Q(day__gte=date_from)) for f in FLOW_FIELDS}
+    aggregates |= {f"start__{f}": Sum(f, filter=Q(day=before)) for f in STOCK_FIELDS}
+    aggregates |= {f"end__{f}": Sum(f, filter=Q(day=date_to)) for f in STOCK_FIELDS}
+    rows = (
+        DailyFact.objects.filter(province_filter, day__range=(before, date_to))
+        .values("center_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    for row in rows:
+        unit = centers.get(row["center_id"])
+        if unit is None:
+            continue
+        for f in FLOW_FIELDS:
+            unit.flows[f] = row[f] or 0
+        for f in STOCK_FIELDS:
+            unit.start[f] = row[f"start__{f}"] or 0
+            unit.end[f] = row[f"end__{f}"] or 0
+
+    procedure_rows = (
+        DailyProcedureFact.objects.filter(province_filter, day__range=(date_from, date_to))
+        .values("center_id", "procedure_id")
+        .annotate(
+            online=Sum("received_online"),
+            fee=Sum("fee_bearing"),
+            paid=Sum("paid_online"),
+            population=Sum("received_population"),
+        )
+        .order_by()
+    )
+    for row in procedure_rows:
+        unit = centers.get(row["center_id"])
+        if unit is None:
+            continue
+        pid = row["procedure_id"]
+        if row["online"]:
+            unit.used_online.add(pid)
+        if row["fee"]:
+            unit.fee_data.add(pid)
+        if row["paid"]:
+            unit.paid_online.add(pid)
+        if row["population"]:
+            unit.population.add(pid)
+
+    for cid, pid in OnlineService.objects.filter(
+        Q() if provinces is None else Q(center__province_id__in=list(provinces)),
+        available_from__lte=date_to,
+    ).values_list("center_id", "procedure_id"):
+        if cid in centers:
+            centers[cid].offered_online.add(pid)
+
+    with_copies = set(
+        CertifiedCopyService.objects.filter(
+            Q() if provinces is None else Q(commune__province_id__in=list(provinces)),
+            available_from__lte=date_to,
+        ).values_list("commune_id", flat=True)
+    )
+    commune_of = dict(
+        ServiceCenter.objects.filter(province_filter, commune__isnull=False).values_list(
+            "id", "commune_id"
+        )
+    )
+    for cid, commune_id in commune_of.items():
+        if cid in centers and commune_id in with_copies:
+            centers[cid].communes_with_copies = 1
+
+    for unit in list(centers.values()):
+        parent = units.get(unit.province)
+        if parent is not None:
+            parent.absorb(unit)
+            parent.communes += unit.communes
+            parent.communes_with_copies += unit.communes_with_copies
+    for unit in centers.values():
+        if unit.kind == UnitKind.PROVINCIAL_CENTER and unit.province in units:
+            # Certified copies are a commune service: the provincial centre shows its
+            # province's share.
+            unit.communes = units[unit.province].communes
+            unit.communes_with_copies = units[unit.province].communes_with_copies
+
+    transparency: dict[str, list] = defaultdict(list)
+    for row in ProcedurePublication.objects.filter(
+        Q() if provinces is None else Q(province_id__in=list(provinces)),
+        decision_date__lte=date_to,
+    ).values(
+        "province_id",
+        "procedure_id",
+        "decision_date",
+        "effective_date",
+        "public_date",
+        "components_complete",
+    ):
+        transparency[row["province_id"]].append(row)
+    return WindowFacts(date_from, date_to, units, dict(transparency), _fee_procedures(date_to))
+
+
+def indicator_counts(
+    unit: UnitFacts, params: M.Params, transparency: Transparency, fee_procedures: set[int]
+) -> dict[str, tuple[int, int]]:
+    f, s0, s1 = unit.flows, unit.start, unit.end
+    rescheduled = params.due_basis == M.DUE_RESCHEDULED
+    received = f["received"]
+    handled = unit.handled
+    if rescheduled:
+        on_time = (
+            f["finished_in_time_rs"] + s1["open_paused_in_time_rs"] + s1["open_within_time_rs"]
+        )
+        dissatisfied = f["dissatisfied_rs"]
+    else:
+        on_time = (
+            f["finished_early"]
+            + f["finished_on_time"]
+            + s1["open_paused_early"]
+            + s1["open_paused_on_time"]
+            + s1["open_within_time"]
+        )
+        dissatisfied = f["dissatisfied"]
+    offered = unit.offered_online & unit.authority
+    fee_owned = unit.authority & fee_procedures
+    copies = (unit.communes_with_copies, unit.communes)
+    return {
+        "publish_on_time": transparency.publish_on_time,
+        "public_update_on_time": transparency.public_update_on_time,
+        "public_content_full": transparency.public_content_full,
+        "dossier_sync": (f["received_synced"] + s0["open_synced"], handled),
+        "dossiers_on_time": (on_time, handled),
+        "procedures_online": (len(offered), len(unit.authority)),
+        "online_services_used": (len(offered & unit.used_online), len(offered)),
+        "dossiers_online": (f["received_online"], received),
+        "dossiers_paid_online": (f["paid_online"], f["fee_bearing"]),
+        "fee_procedures_integrated": (len(fee_owned & unit.fee_data), len(fee_owned)),
+        "fee_procedures_paid_online": (len(fee_owned & unit.paid_online), len(fee_owned)),
+        "electronic_result": (f["electronic_results"], received),
+        "digitised_dossiers": (f["received_digitised"], received),
+        "reused_data": (f["received_reused"], received),
+        "personal_storage_linked": (f["received_personal_storage"], received),
+        "population_data_dossiers": (f["received_population"], received),
+        "population_data_procedures": (len(unit.authority & unit.population), len(unit.authority)),
+        "certified_copy_service": copies,
+        "petitions_on_time": (
+            f["petitions_answered_on_time"] + s1["petitions_open_within_time"],
+            f["petitions_received"] + s0["petitions_open"],
+        ),
+        "petition_satisfaction": (
+            max(0, f["petitions_received"] - f["petitions_failed"]),
+            f["petitions_received"],
+        ),
+        "dossier_satisfaction": (max(0, on_time - dissatisfied), handled),
+    }

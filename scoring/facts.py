@@ -1,0 +1,518 @@
+"""Daily facts: per service centre and local day, the flows of the day and the stocks at its end,
+computed from the stored dossier, rating and petition columns with set-based SQL.
+
+One ``INSERT … SELECT`` per table computes any range of days (the nightly job's range is one
+day): every dossier, rating and petition touching the range becomes a few *marker* rows
+(+1 / −1 on the day it enters or leaves a stock, 1 on the day of a flow), the markers are summed
+per centre and day, and a running sum over the days turns the stock deltas into day-end stocks.
+Stock intervals are clamped to the range, so a range needs no earlier facts and one day, a month
+or a year give the same rows.
+
+What a day touches: dossiers accepted or finished that day (indexes on ``accepted_at`` and
+``finished_at``), dossiers open now (the partial index on open states), dossiers finished after
+the day (``finished_at``), ratings given and petitions received that day. The cost grows with the
+day's activity and the open stock, never with history.
+
+Rules (index-methodology.md, dossier-rules.md), by local date in Asia/Ho_Chi_Minh:
+
+- only accepted dossiers count; the end of processing is ``finished_at`` (set by the services
+  when a dossier is processed, stopped or withdrawn after acceptance);
+- late ⇔ more than one supplement request, or finished after the due time; early ⇔ finished on
+  an earlier calendar day than the due day; on time ⇔ otherwise (the due day, in time);
+- a dossier waiting for its only supplement request (state 5, one request) counts as finished
+  at the request time, on time if the request was before the due time (``open_paused*`` stocks);
+- a dossier open at a day's end is within time ⇔ its due time has not passed at that instant
+  and it has at most one supplement request;
+- ``*_rs`` columns judge against the rescheduled due time (apology slip) when there is one.
+
+Approximations, all of the "history is not stored on the dossier" kind, exact for the nightly
+run of yesterday: recomputing an old day sees the *current* pause and supplement columns, so
+a dossier paused over that day but resumed since counts as in process; online payments made
+after the acceptance day are counted on the finish day (there is no index on ``paid_at`` and a
+result is only issued once paid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from dossiers.models import Dossier, Petition, ProcedureVersion, Rating
+from dossiers.workflow import OPEN_STATES, State
+from portal.models import ServiceCenter
+from scoring.models import (
+    FLOW_FIELDS,
+    PROCEDURE_FLOW_FIELDS,
+    STOCK_FIELDS,
+    DailyFact,
+    DailyProcedureFact,
+    FactDay,
+)
+
+OPEN = ", ".join(str(int(s)) for s in sorted(OPEN_STATES))
+WITH_RESULT = f"{int(State.PROCESSED)}, {int(State.RETURNED)}"
+PAUSED = int(State.SUPPLEMENT_REQUESTED)
+ONLINE_CHANNEL = 2
+INFINITY = date(9999, 12, 31)
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of a local day (aware)."""
+    return datetime.combine(day, time.min, tzinfo=local_zone())
+
+
+class Dialect:
+    """The few SQL fragments that differ between PostgreSQL and SQLite."""
+
+    def __init__(self, vendor: str):
+        if vendor not in ("postgresql", "sqlite"):
+            raise NotImplementedError(f"daily facts need PostgreSQL or SQLite, not {vendor}")
+        self.pg = vendor == "postgresql"
+        if not self.pg:
+            # SQLite stores UTC text; the local date is a fixed shift (Viet Nam has kept UTC+7
+            # without daylight saving since 1975).
+            offset = local_zone().utcoffset(datetime(2025, 1, 1))
+            self.shift = f"'{int(offset.total_seconds() // 60):+d} minutes'"
+
+    def local_date(self, expr: str) -> str:
+        if self.pg:
+            return f"CAST(({expr}) AT TIME ZONE '{settings.TIME_ZONE}' AS date)"
+        return f"date({expr}, {self.shift})"
+
+    def day_param(self, name: str) -> str:
+        return f"CAST(%({name})s AS date)" if self.pg else f"%({name})s"
+
+    @property
+    def infinity(self) -> str:
+        return "DATE '9999-12-31'" if self.pg else "'9999-12-31'"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"GREATEST({a}, {b})" if self.pg else f"MAX({a}, {b})"
+
+    def least(self, a: str, b: str) -> str:
+        return f"LEAST({a}, {b})" if self.pg else f"MIN({a}, {b})"
+
+    def next_day(self, expr: str) -> str:
+        return f"CAST({expr} + 1 AS date)" if self.pg else f"date({expr}, '+1 day')"
+
+    def adapt_day(self, value: date):
+        return value if self.pg else value.isoformat()
+
+    def adapt_instant(self, value: datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+
+
+def _flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def _marker(
+    columns: tuple[str, ...], day: str, values: dict[str, str], source: str, center="center_id"
+) -> str:
+    """One arm of the marker union: ``center_id, day`` and every column (0 unless given)."""
+    unknown = set(values) - set(columns)
+    assert not unknown, unknown
+    cells = ", ".join(f"{values.get(c, '0')} AS {c}" for c in columns)
+    return f"SELECT {center} AS center_id, {day} AS day, {cells} {source}"
+
+
+FACT_COLUMNS = FLOW_FIELDS + STOCK_FIELDS
+
+
+def _tables():
+    return {
+        "dossier": Dossier._meta.db_table,
+        "rating": Rating._meta.db_table,
+        "petition": Petition._meta.db_table,
+        "version": ProcedureVersion._meta.db_table,
+        "center": ServiceCenter._meta.db_table,
+        "fact": DailyFact._meta.db_table,
+        "procfact": DailyProcedureFact._meta.db_table,
+    }
+
+
+def _dossier_columns(sql: Dialect, fin_day: str) -> str:
+    """Per-dossier values the stock markers need (one row per dossier open in the range)."""
+    ld = sql.local_date
+    inf = sql.infinity
+    rs_due = "COALESCE(rescheduled_due_at, due_at)"
+    paused_set = f"state = {PAUSED} AND supplement_count = 1 AND paused_at IS NOT NULL"
+    due_day = f"COALESCE({ld('due_at')}, {inf})"
+    return f"""
+        center_id,
+        {ld("accepted_at")} AS acc_day,
+        {fin_day} AS fin_day,
+        {due_day} AS due_day,
+        COALESCE({ld(rs_due)}, {inf}) AS rs_due_day,
+        {_flag(paused_set)} AS paused_set,
+        COALESCE({ld("paused_at")}, {inf}) AS paused_day,
+        {_flag("supplement_count <= 1")} AS supp_ok,
+        {_flag("synced")} AS synced_flag,
+        {_flag(f"{paused_set} AND {ld('paused_at')} < {due_day}")} AS p_early,
+        {_flag(f"{paused_set} AND {ld('paused_at')} = {ld('due_at')} AND paused_at <= due_at")}
+            AS p_on_time,
+        {_flag(f"{paused_set} AND ({rs_due} IS NULL OR paused_at <= {rs_due})")} AS p_in_time_rs
+    """
+
+
+def _facts_sql(sql: Dialect) -> str:
+    t = _tables()
+    ld = sql.local_date
+    day_from, day_to = sql.day_param("day_from"), sql.day_param("day_to")
+    cols = FACT_COLUMNS
+    late = "(supplement_count >= 2 OR (due_at IS NOT NULL AND finished_at > due_at))"
+    early = f"(NOT {late} AND {ld('finished_at')} < COALESCE({ld('due_at')}, {sql.infinity}))"
+    rs_due = "COALESCE(rescheduled_due_at, due_at)"
+    in_time_rs = f"(supplement_count <= 1 AND ({rs_due} IS NULL OR finished_at <= {rs_due}))"
+    fee_online = "fee_vnd > 0 AND payment_channel = 'online' AND paid_at IS NOT NULL"
+    not_late_now = "(supplement_count <= 1 AND (finished_at IS NULL OR due_at IS NULL OR finished_at <= due_at))"
+    not_late_now_rs = (
+        f"(supplement_count <= 1 AND (finished_at IS NULL OR {rs_due} IS NULL "
+        f"OR finished_at <= {rs_due}))"
+    )
+
+    arms = [
+        # Flows at acceptance.
+        _marker(
+            cols,
+            ld("accepted_at"),
+            {
+                "received": "1",
+                "received_online": _flag(f"channel = {ONLINE_CHANNEL}"),
+                "received_digitised": _flag("digitised"),
+                "received_reused": _flag("reused_data"),
+                "received_population": _flag("population_data"),
+                "received_personal_storage": _flag("personal_storage"),
+                "received_synced": _flag("synced"),
+                "fee_bearing": _flag("fee_vnd > 0"),
+                "paid_online": _flag(f"{fee_online} AND {ld('paid_at')} <= {ld('accepted_at')}"),
+            },
+            f"FROM {t['dossier']} WHERE accepted_at >= %(s_from)s AND accepted_at < %(e_to)s",
+        ),
+        # Flows at the end of processing.
+        _marker(
+            cols,
+            ld("finished_at"),
+            {
+                "finished": "1",
+                "finished_early": _flag(early),
+                "finished_on_time": _flag(f"NOT {late} AND NOT {early}"),
+                "finished_late": _flag(late),
+                "finished_in_time_rs": _flag(in_time_rs),
+                "finished_with_result": _flag(f"state IN ({WITH_RESULT})"),
+                "electronic_results": _flag(f"state IN ({WITH_RESULT}) AND electronic_result"),
+                "paid_online": _flag(f"{fee_online} AND {ld('paid_at')} > {ld('accepted_at')}"),
+            },
+            f"FROM {t['dossier']} WHERE finished_at >= %(s_from)s AND finished_at < %(e_to)s "
+            "AND accepted_at IS NOT NULL",
+        ),
+        # Ratings given in the range.
+        _marker(
+            cols,
+            ld("r.rated_at"),
+            {
+                "rated_satisfied": _flag("r.satisfied"),
+                "rated_unsatisfied": _flag("NOT r.satisfied"),
+            },
+            f"FROM {t['rating']} r JOIN {t['dossier']} d ON d.id = r.dossier_id "
+            "WHERE r.rated_at >= %(s_from)s AND r.rated_at < %(e_to)s",
+            center="d.center_id",
+        ),
+        # Dossiers whose first complaint or unsatisfied rating came in the range.
+        _marker(
+            cols,
+            ld("first_at"),
+            {"dissatisfied": "ok", "dissatisfied_rs": "ok_rs"},
+            "FROM ds WHERE first_at >= %(s_from)s AND first_at < %(e_to)s",
+        ),
+        # Petitions.
+        _marker(
+            cols,
+            "recv_day",
+            {"petitions_received": "1"},
+            f"FROM pt WHERE recv_day >= {day_from}",
+        ),
+        _marker(
+            cols,
+            "ans_day",
+            {
+                "petitions_answered": "1",
+                "petitions_answered_on_time": _flag("answered_at <= due_at"),
+                "petitions_failed": _flag(
+                    "answered_at <= due_at AND ((satisfied IS NOT NULL AND NOT satisfied) "
+                    "OR repeated)"
+                ),
+            },
+            f"FROM pt WHERE ans_day >= {day_from} AND ans_day <= {day_to}",
+        ),
+        _marker(
+            cols,
+            "due_day",
+            {"petitions_failed": "1"},
+            f"FROM pt WHERE due_day >= {day_from} AND due_day <= {day_to} "
+            "AND (answered_at IS NULL OR answered_at > due_at)",
+        ),
+        _marker(
+            cols,
+            "start_day",
+            {"petitions_open": "1", "petitions_open_within_time": _flag("start_day < w_end")},
+            f"FROM pt2 WHERE start_day < ans_day AND start_day <= {day_to}",
+        ),
+        _marker(
+            cols,
+            "ans_day",
+            {"petitions_open": "-1"},
+            f"FROM pt2 WHERE start_day < ans_day AND ans_day <= {day_to}",
+        ),
+        _marker(
+            cols,
+            "w_end",
+            {"petitions_open_within_time": "-1"},
+            f"FROM pt2 WHERE start_day < w_end AND w_end <= {day_to}",
+        ),
+        # Dossier stocks: open, synced, within time (original and rescheduled due), paused.
+        _marker(
+            cols,
+            "start_day",
+            {
+                "open_total": "1",
+                "open_synced": "synced_flag",
+                "open_within_time": _flag("start_day < w_end"),
+                "open_within_time_rs": _flag("start_day < w_end_rs"),
+            },
+            f"FROM sd2 WHERE start_day < fin_day AND start_day <= {day_to}",
+        ),
+        _marker(
+            cols,
+            "fin_day",
+            {"open_total": "-1", "open_synced": "-synced_flag"},
+            f"FROM sd2 WHERE start_day < fin_day AND fin_day <= {day_to}",
+        ),
+        _marker(
+            cols,
+            "w_end",
+            {"open_within_time": "-1"},
+            f"FROM sd2 WHERE start_day < w_end AND w_end <= {day_to}",
+        ),
+        _marker(
+            cols,
+            "w_end_rs",
+            {"open_within_time_rs": "-1"},
+            f"FROM sd2 WHERE start_day < w_end_rs AND w_end_rs <= {day_to}",
+        ),
+        _marker(
+            cols,
+            sql.greatest("paused_day", day_from),
+            {
+                "open_paused": "1",
+                "open_paused_early": "p_early",
+                "open_paused_on_time": "p_on_time",
+                "open_paused_in_time_rs": "p_in_time_rs",
+            },
+            f"FROM sd2 WHERE paused_set = 1 AND paused_day <= {day_to}",
+        ),
+    ]
+    markers = "\nUNION ALL\n".join(arms)
+    stop_day = "CASE WHEN paused_set = 1 THEN paused_day ELSE fin_day END"
+    flows = ", ".join(f"COALESCE(g.{c}, 0) AS {c}" for c in FLOW_FIELDS)
+    stocks = ", ".join(
+        f"SUM(COALESCE(g.{c}, 0)) OVER (PARTITION BY grid.center_id ORDER BY grid.day "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS {c}"
+        for c in STOCK_FIELDS
+    )
+    anything = " OR ".join(f"j.{c} <> 0" for c in FACT_COLUMNS)
+    return f"""
+INSERT INTO {t["fact"]} (day, center_id, province_id, {", ".join(FACT_COLUMNS)})
+WITH RECURSIVE
+days(day) AS (
+    SELECT {day_from}
+    UNION ALL
+    SELECT {sql.next_day("day")} FROM days WHERE day < {day_to}
+),
+sd AS (
+    SELECT {_dossier_columns(sql, sql.infinity)}
+    FROM {t["dossier"]}
+    WHERE state IN ({OPEN}) AND accepted_at IS NOT NULL AND accepted_at < %(e_to)s
+    UNION ALL
+    SELECT {_dossier_columns(sql, ld("finished_at"))}
+    FROM {t["dossier"]}
+    WHERE state NOT IN ({OPEN}) AND finished_at >= %(s_from_next)s AND accepted_at < %(e_to)s
+),
+sd1 AS (
+    SELECT sd.*, {sql.greatest("acc_day", day_from)} AS start_day, {stop_day} AS stop_day
+    FROM sd
+),
+sd2 AS (
+    SELECT sd1.*,
+        CASE WHEN supp_ok = 1 THEN {sql.least("stop_day", "due_day")} ELSE start_day END AS w_end,
+        CASE WHEN supp_ok = 1 THEN {sql.least("stop_day", "rs_due_day")} ELSE start_day END
+            AS w_end_rs
+    FROM sd1
+),
+ds AS (
+    SELECT d.center_id,
+        {_flag(not_late_now)} AS ok,
+        {_flag(not_late_now_rs)} AS ok_rs,
+        (SELECT MIN(x.at) FROM (
+            SELECT r2.rated_at AS at FROM {t["rating"]} r2
+            WHERE r2.dossier_id = d.id AND NOT r2.satisfied
+            UNION ALL
+            SELECT p2.received_at AS at FROM {t["petition"]} p2 WHERE p2.dossier_id = d.id
+        ) x) AS first_at
+    FROM {t["dossier"]} d
+    WHERE d.id IN (
+        SELECT r.dossier_id FROM {t["rating"]} r
+        WHERE NOT r.satisfied AND r.rated_at >= %(s_from)s AND r.rated_at < %(e_to)s
+        UNION
+        SELECT p.dossier_id FROM {t["petition"]} p
+        WHERE p.dossier_id IS NOT NULL AND p.received_at >= %(s_from)s AND p.received_at < %(e_to)s
+    )
+),
+pt AS (
+    SELECT center_id, received_at, answered_at, due_at, satisfied, repeated,
+        {ld("received_at")} AS recv_day,
+        COALESCE({ld("answered_at")}, {sql.infinity}) AS ans_day,
+        {ld("due_at")} AS due_day
+    FROM {t["petition"]}
+    WHERE received_at < %(e_to)s
+      AND (answered_at IS NULL OR answered_at >= %(s_from)s OR due_at >= %(s_from)s)
+),
+pt2 AS (
+    SELECT pt.*, {sql.greatest("recv_day", day_from)} AS start_day,
+        {sql.least("ans_day", "due_day")} AS w_end
+    FROM pt
+),
+m AS (
+{markers}
+),
+g AS (
+    SELECT center_id, day, {", ".join(f"SUM({c}) AS {c}" for c in FACT_COLUMNS)}
+    FROM m WHERE day >= {day_from} AND day <= {day_to}
+    GROUP BY center_id, day
+),
+grid AS (
+    SELECT c.center_id, days.day FROM (SELECT DISTINCT center_id FROM g) c CROSS JOIN days
+),
+j AS (
+    SELECT grid.center_id, grid.day, {flows}, {stocks}
+    FROM grid LEFT JOIN g ON g.center_id = grid.center_id AND g.day = grid.day
+)
+SELECT j.day, j.center_id, c.province_id, {", ".join(f"j.{col}" for col in FACT_COLUMNS)}
+FROM j JOIN {t["center"]} c ON c.id = j.center_id
+WHERE {anything}
+"""
+
+
+def _procedure_facts_sql(sql: Dialect) -> str:
+    t = _tables()
+    ld = sql.local_date
+    fee_online = "d.fee_vnd > 0 AND d.payment_channel = 'online' AND d.paid_at IS NOT NULL"
+    cols = PROCEDURE_FLOW_FIELDS
+    sums = ", ".join(f"SUM(m.{c})" for c in cols)
+    return f"""
+INSERT INTO {t["procfact"]} (day, center_id, province_id, procedure_id, {", ".join(cols)})
+WITH m AS (
+    SELECT d.center_id, {ld("d.accepted_at")} AS day, v.procedure_id,
+        {_flag(f"d.channel = {ONLINE_CHANNEL}")} AS received_online,
+        {_flag("d.fee_vnd > 0")} AS fee_bearing,
+        {_flag(f"{fee_online} AND {ld('d.paid_at')} <= {ld('d.accepted_at')}")} AS paid_online,
+        {_flag("d.population_data")} AS received_population
+    FROM {t["dossier"]} d JOIN {t["version"]} v ON v.id = d.procedure_version_id
+    WHERE d.accepted_at >= %(s_from)s AND d.accepted_at < %(e_to)s
+    UNION ALL
+    SELECT d.center_id, {ld("d.finished_at")} AS day, v.procedure_id,
+        0, 0, 1, 0
+    FROM {t["dossier"]} d JOIN {t["version"]} v ON v.id = d.procedure_version_id
+    WHERE d.finished_at >= %(s_from)s AND d.finished_at < %(e_to)s
+      AND d.accepted_at IS NOT NULL
+      AND {fee_online} AND {ld("d.paid_at")} > {ld("d.accepted_at")}
+)
+SELECT m.day, m.center_id, c.province_id, m.procedure_id, {sums}
+FROM m JOIN {t["center"]} c ON c.id = m.center_id
+GROUP BY m.day, m.center_id, c.province_id, m.procedure_id
+HAVING {" + ".join(f"SUM(m.{c})" for c in cols)} > 0
+"""
+
+
+@dataclass(frozen=True)
+class FactsSummary:
+    day_from: date
+    day_to: date
+    fact_rows: int
+    procedure_rows: int
+
+    @property
+    def days(self) -> int:
+        return (self.day_to - self.day_from).days + 1
+
+
+def facts_compute(*, day_from: date, day_to: date | None = None) -> FactsSummary:
+    """(Re)compute the daily facts of every centre for ``day_from`` .. ``day_to`` (inclusive) in
+    one transaction: the range's rows are replaced, other days are untouched."""
+    day_to = day_to or day_from
+    if day_to < day_from:
+        raise ValueError(f"empty range {day_from} .. {day_to}")
+    sql = Dialect(connection.vendor)
+    params = {
+        "day_from": sql.adapt_day(day_from),
+        "day_to": sql.adapt_day(day_to),
+        "s_from": sql.adapt_instant(day_start(day_from)),
+        "s_from_next": sql.adapt_instant(day_start(day_from + timedelta(days=1))),
+        "e_to": sql.adapt_instant(day_start(day_to + timedelta(days=1))),
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        DailyFact.objects.filter(day__range=(day_from, day_to)).delete()
+        DailyProcedureFact.objects.filter(day__range=(day_from, day_to)).delete()
+        cursor.execute(_facts_sql(sql), params)
+        fact_rows = cursor.rowcount
+        cursor.execute(_procedure_facts_sql(sql), params)
+        procedure_rows = cursor.rowcount
+        now = timezone.now()
+        FactDay.objects.bulk_create(
+            [FactDay(day=d, computed_at=now) for d in _days(day_from, day_to)],
+            update_conflicts=True,
+            unique_fields=["day"],
+            update_fields=["computed_at"],
+        )
+    return FactsSummary(day_from, day_to, fact_rows, procedure_rows)
+
+
+def _days(day_from: date, day_to: date) -> list[date]:
+    return [day_from + timedelta(days=n) for n in range((day_to - day_from).days + 1)]
+
+
+def missing_ranges(day_from: date, day_to: date) -> list[tuple[date, date]]:
+    """The contiguous ranges of days in ``day_from`` .. ``day_to`` whose facts were never
+    computed."""
+    done = set(FactDay.objects.filter(day__range=(day_from, day_to)).values_list("day", flat=True))
+    ranges: list[tuple[date, date]] = []
+    for day in _days(day_from, day_to):
+        if day in done:
+            continue
+        if ranges and ranges[-1][1] == day - timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def facts_ensure(*, day_from: date, day_to: date) -> list[FactsSummary]:
+    """(Re)compute ``day_from`` .. ``day_to`` and every earlier day of its year-to-date windows
+    (from 31 December of the previous year, the carried-over stock of ``ytd``) that was never
+    computed — the first night after a deployment backfills, later nights touch one day."""
+    earliest = date(day_from.year, 1, 1) - timedelta(days=1)
+    summaries = [
+        facts_compute(day_from=a, day_to=b)
+        for a, b in missing_ranges(earliest, day_from - timedelta(days=1))
+    ]
+    summaries.append(facts_compute(day_from=day_from, day_to=day_to))
+    return summaries
