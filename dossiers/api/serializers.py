@@ -30,7 +30,11 @@ MAX_DOCUMENTS = 20
 
 
 # --- Reference data -----------------------------------------------------------------------------
+# Integer model fields are declared explicitly: their derived maximum depends on the database
+# backend, and the committed schema must not.
 class ProvinceSerializer(serializers.ModelSerializer):
+    area_km2 = serializers.IntegerField(read_only=True)
+
     class Meta:
         model = Province
         fields = ["code", "name", "short_name", "population_share", "area_km2"]
@@ -182,12 +186,16 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class DocumentSerializer(serializers.ModelSerializer):
+    size = serializers.IntegerField(read_only=True)
+
     class Meta:
         model = Document
         fields = ["id", "kind", "name", "content_type", "size", "sha256", "uploaded_at"]
 
 
 class PaymentSerializer(serializers.ModelSerializer):
+    amount_vnd = serializers.IntegerField(read_only=True)
+
     class Meta:
         model = Payment
         fields = ["reference", "channel", "amount_vnd", "paid_at"]
