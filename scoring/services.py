@@ -161,7 +161,13 @@ def index_run_province(*, run_id: int, province: str) -> int:
     run = index_run_alive(run_id=run_id)
     if run is None:
         return 0
-    rows = snapshots_compute(run=run, dates=_dates(run.date_from, run.date_to), province=province)
+    rows = 0
+    for on in _dates(run.date_from, run.date_to):
+        # A sign of life per date: a long backfill is not mistaken for a dead run, and a run
+        # declared failed meanwhile stops here instead of writing on.
+        if index_run_alive(run_id=run_id) is None:
+            return rows
+        rows += snapshots_compute(run=run, dates=[on], province=province)
     with transaction.atomic():
         run = IndexRun.objects.select_for_update().get(pk=run_id)
         if run.status == IndexRun.Status.RUNNING and province not in run.provinces_done:
