@@ -1,0 +1,448 @@
+"""Writing generated rows: PostgreSQL ``COPY`` (psycopg 3 ``cursor.copy()``), bulk inserts on
+SQLite.
+
+Rows are encoded straight from the generator's objects: on PostgreSQL as COPY text lines
+(timestamps as local ``YYYY-MM-DD HH:MM:00+07``), on SQLite as parameter tuples in the form
+Django stores (UTC timestamps without offset, booleans as integers, JSON as text). The column
+lists come from the models, and every concrete field must be accounted for: a field added to
+``Dossier`` without telling the simulator fails loudly instead of being written wrong.
+
+On PostgreSQL a writer thread copies batch *n* while the main thread generates batch *n + 1*
+(the database works on the other core); the queue holds two batches, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from django.db import connection, transaction
+
+from simulator.clock import DAY, day_of
+from simulator.generate import DayBatch, SimPetition
+from simulator.lifecycle import SimDossier
+
+LOCAL_OFFSET = 7 * 60  # Asia/Ho_Chi_Minh is UTC+7 all year round
+
+DOSSIER_FIELDS = {
+    # attname → how to read it from a SimDossier (kind: "i" int, "s" text, "t" time, "b" bool,
+    # "j" JSON list, "n" nullable int)
+    "id": ("i", None),
+    "code": ("s", "code"),
+    "center_id": ("i", "center_id"),
+    "procedure_version_id": ("i", "version_id"),
+    "applicant_id": ("i", "applicant_id"),
+    "channel": ("i", "channel"),
+    "state": ("i", "state"),
+    "submitted_at": ("t", "submitted_at"),
+    "accepted_at": ("t", "accepted_at"),
+    "due_at": ("t", "due_at"),
+    "rescheduled_due_at": ("t", "rescheduled_due_at"),
+    "finished_at": ("t", "finished_at"),
+    "returned_at": ("t", "returned_at"),
+    "paused_at": ("t", "paused_at"),
+    "paused_minutes": ("i", "paused_minutes"),
+    "supplement_count": ("i", "supplement_count"),
+    "apology_count": ("i", "apology_count"),
+    "fee_vnd": ("i", "fee_vnd"),
+    "payment_status": ("s", "payment_status"),
+    "payment_channel": ("s", "payment_channel"),
+    "paid_at": ("t", "paid_at"),
+    "digitised": ("b", "digitised"),
+    "electronic_result": ("b", "electronic_result"),
+    "reused_data": ("b", "reused_data"),
+    "population_data": ("b", "population_data"),
+    "personal_storage": ("b", "personal_storage"),
+    "synced": ("b", "synced"),
+    "timeliness": ("s", "timeliness"),
+    "presented_documents": ("j", "presented_documents"),
+    "updated_at": ("t", None),  # the last change: the last event's time
+}
+
+
+def check_dossier_fields() -> list[str]:
+    """Every concrete ``Dossier`` field the simulator writes, in model order; raises when the
+    model has a field the simulator does not know."""
+    from dossiers.models import Dossier
+
+    names = [f.attname for f in Dossier._meta.concrete_fields]
+    unknown = [n for n in names if n not in DOSSIER_FIELDS]
+    if unknown:
+        raise RuntimeError(
+            f"Dossier has fields the simulator does not write: {', '.join(unknown)} "
+            "(add them to simulator.writer.DOSSIER_FIELDS and simulator.lifecycle)"
+        )
+    return names
+
+
+# --- encoding ------------------------------------------------------------------------------
+
+
+class Encoder:
+    """Turns generated objects into rows for one database backend."""
+
+    postgres = True
+
+    def __init__(self):
+        self._days: dict[int, str] = {}
+        self.hm = [f"{m // 60:02d}:{m % 60:02d}:00" for m in range(DAY)]
+
+    def day(self, n: int) -> str:
+        text = self._days.get(n)
+        if text is None:
+            text = self._days[n] = day_of(n * DAY).isoformat()
+        return text
+
+
+class CopyEncoder(Encoder):
+    """PostgreSQL COPY text format."""
+
+    postgres = True
+
+    def time(self, m):
+        if m is None:
+            return "\\N"
+        return f"{self.day(m // DAY)} {self.hm[m % DAY]}+07"
+
+    @staticmethod
+    def text(value: str) -> str:
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            value = (
+                value.replace("\\", "\\\\")
+                .replace("\t", "\\t")
+                .replace("\n", "\\n")
+                .replace("\r", "\\r")
+            )
+        return value
+
+    @staticmethod
+    def opt(value):
+        return "\\N" if value is None else str(value)
+
+    @staticmethod
+    def bool(value):
+        return "t" if value else "f"
+
+
+class SqliteEncoder(Encoder):
+    """Parameter tuples in the form Django's SQLite backend stores (UTC, no offset)."""
+
+    postgres = False
+
+    def time(self, m):
+        if m is None:
+            return None
+        u = m - LOCAL_OFFSET
+        return f"{self.day(u // DAY)} {self.hm[u % DAY]}"
+
+    @staticmethod
+    def text(value: str) -> str:
+        return value
+
+    @staticmethod
+    def opt(value):
+        return value
+
+    @staticmethod
+    def bool(value):
+        return 1 if value else 0
+
+
+class Rows:
+    """Encoded rows of one flush, by table."""
+
+    def __init__(self):
+        self.tables: dict[str, list] = {}
+
+    def add(self, table: str, row) -> None:
+        self.tables.setdefault(table, []).append(row)
+
+    def count(self, table: str) -> int:
+        return len(self.tables.get(table, ()))
+
+
+def encode_batches(
+    enc: Encoder,
+    batches: list[DayBatch],
+    dossier_ids: list[int],
+    petition_ids: list[int],
+    dossier_columns: list[str],
+) -> Rows:
+    rows = Rows()
+    t, b, o, txt = enc.time, enc.bool, enc.opt, enc.text
+    pg = enc.postgres
+    di = 0
+    pi = 0
+    for batch in batches:
+        ids_here = {}
+        for d in batch.dossiers:
+            did = dossier_ids[di]
+            di += 1
+            ids_here[id(d)] = did
+            _dossier_row(rows, enc, d, did, dossier_columns)
+            for e in d.events:
+                if pg:
+                    rows.add(
+                        "event",
+                        f"{did}\t{e.action}\t{o(e.from_state)}\t{e.to_state}\t{o(e.actor)}\t"
+                        f"{t(e.at)}\t{txt(e.note)}\t{txt(e.data)}\n",
+                    )
+                else:
+                    rows.add(
+                        "event",
+                        (did, e.action, e.from_state, e.to_state, e.actor, t(e.at), e.note, e.data),
+                    )
+            if d.payment is not None:
+                channel, amount, reference, paid_at = d.payment
+                if pg:
+                    rows.add("payment", f"{did}\t{channel}\t{amount}\t{reference}\t{t(paid_at)}\n")
+                else:
+                    rows.add("payment", (did, channel, amount, reference, t(paid_at)))
+            if d.rating is not None:
+                satisfied, comment, rated_at = d.rating
+                if pg:
+                    rows.add("rating", f"{did}\t{b(satisfied)}\t{txt(comment)}\t{t(rated_at)}\n")
+                else:
+                    rows.add("rating", (did, b(satisfied), comment, t(rated_at)))
+        for pet in batch.petitions:
+            pid = petition_ids[pi]
+            pi += 1
+            _petition_rows(rows, enc, pet, pid, ids_here)
+        for centre_id, series, day, last in batch.counters:
+            if pg:
+                rows.add("counter", f"{centre_id}\t{series}\t{day.isoformat()}\t{last}\n")
+            else:
+                rows.add("counter", (centre_id, series, day.isoformat(), last))
+    return rows
+
+
+def _dossier_row(rows: Rows, enc: Encoder, d: SimDossier, did: int, columns: list[str]) -> None:
+    values = []
+    last = d.events[-1].at if d.events else d.submitted_at
+    for name in columns:
+        kind, attr = DOSSIER_FIELDS[name]
+        if name == "id":
+            value = did
+        elif name == "updated_at":
+            value = last
+        else:
+            value = getattr(d, attr)
+        if kind == "t":
+            values.append(enc.time(value))
+        elif kind == "b":
+            values.append(enc.bool(value))
+        elif kind == "s":
+            values.append(enc.text(value))
+        elif kind == "j":
+            text = json.dumps(value, ensure_ascii=False)
+            values.append(enc.text(text))
+        else:
+            values.append(enc.opt(value) if enc.postgres else value)
+    if enc.postgres:
+        rows.add("dossier", "\t".join(values) + "\n")
+    else:
+        rows.add("dossier", tuple(values))
+
+
+def _petition_rows(rows, enc, pet: SimPetition, pid: int, dossier_ids: dict) -> None:
+    t = enc.time
+    dossier_id = dossier_ids.get(id(pet.dossier)) if pet.dossier is not None else None
+    if enc.postgres:
+        satisfied = "\\N" if pet.satisfied is None else enc.bool(pet.satisfied)
+        rows.add(
+            "petition",
+            f"{pid}\t{pet.code}\t{pet.center_id}\t{pet.citizen_id}\t{enc.opt(dossier_id)}\t"
+            f"{enc.text(pet.subject)}\t{enc.text(pet.body)}\t{pet.status}\t{t(pet.received_at)}\t"
+            f"{t(pet.due_at)}\t{t(pet.answered_at)}\t{enc.text(pet.answer)}\t{satisfied}\tf\n",
+        )
+        for from_status, to_status, actor, at, note in pet.events:
+            rows.add(
+                "petition_event",
+                f"{pid}\t{from_status}\t{to_status}\t{enc.opt(actor)}\t{t(at)}\t{enc.text(note)}\n",
+            )
+    else:
+        satisfied = None if pet.satisfied is None else enc.bool(pet.satisfied)
+        rows.add(
+            "petition",
+            (
+                pid,
+                pet.code,
+                pet.center_id,
+                pet.citizen_id,
+                dossier_id,
+                pet.subject,
+                pet.body,
+                pet.status,
+                t(pet.received_at),
+                t(pet.due_at),
+                t(pet.answered_at),
+                pet.answer,
+                satisfied,
+                0,
+            ),
+        )
+        for from_status, to_status, actor, at, note in pet.events:
+            rows.add("petition_event", (pid, from_status, to_status, actor, t(at), note))
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def table_specs(dossier_columns: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """key → (table, columns) in the order rows are encoded."""
+    from dossiers.models import (
+        Dossier,
+        DossierCounter,
+        DossierEvent,
+        Payment,
+        Petition,
+        PetitionEvent,
+        Rating,
+    )
+
+    return {
+        "dossier": (Dossier._meta.db_table, dossier_columns),
+        "event": (
+            DossierEvent._meta.db_table,
+            ["dossier_id", "action", "from_state", "to_state", "actor_id", "at", "note", "data"],
+        ),
+        "payment": (
+            Payment._meta.db_table,
+            ["dossier_id", "channel", "amount_vnd", "reference", "paid_at"],
+        ),
+        "rating": (Rating._meta.db_table, ["dossier_id", "satisfied", "comment", "rated_at"]),
+        "petition": (
+            Petition._meta.db_table,
+            [
+                "id",
+                "code",
+                "center_id",
+                "citizen_id",
+                "dossier_id",
+                "subject",
+                "body",
+                "status",
+                "received_at",
+                "due_at",
+                "answered_at",
+                "answer",
+                "satisfied",
+                "repeated",
+            ],
+        ),
+        "petition_event": (
+            PetitionEvent._meta.db_table,
+            ["petition_id", "from_status", "to_status", "actor_id", "at", "note"],
+        ),
+        "counter": (DossierCounter._meta.db_table, ["center_id", "series", "day", "last"]),
+    }
+
+
+def reserve_ids(table: str, n: int, state: dict) -> list[int]:
+    """``n`` fresh primary keys for ``table``: from its sequence on PostgreSQL; on SQLite,
+    after the largest id (the simulator is then the only writer)."""
+    if n == 0:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, n],
+            )
+            return [r[0] for r in cursor.fetchall()]
+        start = state.get(table)
+        if start is None:
+            cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+            start = cursor.fetchone()[0]
+        state[table] = start + n
+        return list(range(start + 1, start + n + 1))
+
+
+def write_rows(rows: Rows, specs: dict[str, tuple[str, list[str]]]) -> None:
+    """Write one flush in one transaction (COPY or executemany)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for key, (table, columns) in specs.items():
+            data = rows.tables.get(key)
+            if not data:
+                continue
+            cols = ", ".join(f'"{c}"' for c in columns)
+            if connection.vendor == "postgresql":
+                raw = cursor.cursor
+                with raw.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
+                    chunk = []
+                    size = 0
+                    for line in data:
+                        chunk.append(line)
+                        size += len(line)
+                        if size > 1 << 20:
+                            copy.write("".join(chunk))
+                            chunk, size = [], 0
+                    if chunk:
+                        copy.write("".join(chunk))
+            else:
+                marks = ", ".join(["%s"] * len(columns))
+                cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', data)
+
+
+class Pipeline:
+    """Writes flushes on a background thread (PostgreSQL) or inline (SQLite)."""
+
+    def __init__(self, specs, *, threaded: bool, on_written: Callable[[Rows], None]):
+        self.specs = specs
+        self.on_written = on_written
+        self.threaded = threaded
+        self.error: BaseException | None = None
+        if threaded:
+            self.queue: queue.Queue = queue.Queue(maxsize=2)
+            self.thread = threading.Thread(target=self._run, name="simulator-writer", daemon=True)
+            self.thread.start()
+
+    def _run(self):
+        try:
+            while True:
+                rows = self.queue.get()
+                if rows is None:
+                    return
+                if self.error is None:
+                    write_rows(rows, self.specs)
+                    self.on_written(rows)
+        except BaseException as exc:  # reported to the main thread
+            self.error = exc
+            while self.queue.get() is not None:
+                pass
+        finally:
+            connection.close()
+
+    def put(self, rows: Rows) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.threaded:
+            self.queue.put(rows)
+        else:
+            write_rows(rows, self.specs)
+            self.on_written(rows)
+
+    def close(self) -> None:
+        if self.threaded:
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def copy_lines(table: str, columns: Iterable[str], lines: list[str]) -> None:
+    """A plain COPY of pre-encoded lines (used by the benchmark's baseline)."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as cp,
+    ):
+        for start in range(0, len(lines), 5000):
+            cp.write("".join(lines[start : start + 5000]))
+
+
+def day_number(day: date) -> int:
+    return day.toordinal() - date(1970, 1, 1).toordinal()
