@@ -89,3 +89,15 @@ def api_exception_handler(exc, context):
         code = codes if isinstance(codes, str) else "error"
         body = error_body(code, " ".join(_flatten(exc.detail)))
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def page_not_found(request, exception=None):
+    """URLs that match no route: JSON in the API's error format under /api/, Django's page
+    elsewhere (``handler404`` in portal/urls.py)."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found as html_page_not_found
+
+    if request.path.startswith("/api/"):
+        body = error_body("not_found", _("No API resource at this address."))
+        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    return html_page_not_found(request, exception)

@@ -147,6 +147,9 @@ class DossierSerializer(serializers.ModelSerializer):
     centre = CentreRefSerializer(source="center", read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     applicant = serializers.CharField(source="applicant.masked_citizen_id", read_only=True)
+    payment_channel = serializers.ChoiceField(
+        choices=PaymentChannel.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Dossier

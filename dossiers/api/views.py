@@ -62,6 +62,7 @@ class PublicReadOnly(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.AllowAny]
     pagination_class = ByCodePagination
     lookup_field = "code"
+    lookup_value_regex = r"[^/]+"
 
 
 @extend_schema(tags=["catalogue"])
@@ -70,7 +71,6 @@ class ProcedureViewSet(PublicReadOnly):
 
     serializer_class = serializers.ProcedureSerializer
     filterset_class = filters.ProcedureFilter
-    lookup_value_regex = r"[0-9A-Za-z.\-]+"
 
     def get_queryset(self):
         return procedures_with_current_version()
@@ -229,12 +229,14 @@ class DossierViewSet(
     @action(
         detail=True,
         methods=["get"],
-        url_path=r"documents/(?P<document_id>[0-9]{1,18})/download",
+        url_path=r"documents/(?P<document_id>[^/]+)/download",
         pagination_class=None,
         filterset_class=None,
     )
     def download(self, request, code=None, document_id=None):
         dossier = dossier_or_404(request.user, code)
+        if not document_id.isdigit() or len(document_id) > 18:
+            raise NotFound(_("No such document on this dossier."))
         return document_response(dossier, int(document_id))
 
     @extend_schema(
