@@ -238,8 +238,12 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
     }
 }
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -248,6 +252,9 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # __Host- cookies: HTTPS only, this host only, path / (no sibling subdomain can set them).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@dichvucong.example.vn")
@@ -258,8 +265,14 @@ PAYMENT_GATEWAY_SECRET = env.str("PAYMENT_GATEWAY_SECRET", default="dev-payment-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every handler masks citizen IDs (portal/logging.py); Django's own loggers use it too, so
+    # request errors quoting a CCCD are masked (Django's default unfiltered handlers dropped).
+    "filters": {"mask_citizen_ids": {"()": "portal.logging.CitizenIdMaskFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_citizen_ids"]},
+    },
     "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "portal": {"handlers": ["console"], "level": "INFO"},
         "dossiers": {"handlers": ["console"], "level": "INFO"},
         "scoring": {"handlers": ["console"], "level": "INFO"},
