@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from scoring import methodology as M
 from scoring import services, tasks
 from scoring.models import (
     CertifiedCopyService,
@@ -104,7 +105,11 @@ class IndexSnapshotAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("groups"))
     def groups_shown(self, obj):
-        return " · ".join(f"{key} {value:.2f}" for key, value in obj.groups.items())
+        try:
+            keys = [c.key for c in M.get(obj.methodology).columns]
+        except M.MethodologyError:
+            keys = sorted(obj.groups)
+        return " · ".join(f"{key} {obj.groups[key]:.2f}" for key in keys if key in obj.groups)
 
     @admin.action(description=_("Recompute the index for the selected snapshots' dates"))
     def recompute_for_date(self, request, queryset):
