@@ -52,3 +52,9 @@ schema-check: install
 	@mkdir -p var
 	$(MANAGE) spectacular --lang en --validate --fail-on-warn --file var/openapi.check.yaml
 	diff -u docs/openapi.yaml var/openapi.check.yaml
+
+# Dependency audit against PyPI's advisory data (needs network; --strict: a package that could
+# not be audited is a failure, not a pass). tests/reliability/test_dependency_audit.py runs it too.
+.PHONY: audit
+audit: install
+	$(VENV)/bin/pip-audit --progress-spinner off --strict
