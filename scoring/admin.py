@@ -93,7 +93,7 @@ class IndexSnapshotAdmin(ReadOnlyAdmin):
         "groups_shown",
     ]
     list_filter = [PublishedDateFilter, "window", "methodology", "unit_kind", "province"]
-    ordering = ["-date", "window", "methodology", "unit_kind", "province", "rank"]
+    ordering = ["-date", "window", "methodology", "unit_kind", "rank", "province"]
     search_fields = ["unit", "name"]
     show_full_result_count = False
     list_per_page = 100
