@@ -235,6 +235,7 @@ def _act(request, code, run):
 @citizen_login_required
 @require_POST
 def dossier_supplement(request, code):
+    _dossier_or_404(request.user, code)
     form = forms.SupplementForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose the document and its file."))
@@ -267,6 +268,7 @@ def dossier_withdraw(request, code):
 @citizen_login_required
 @require_POST
 def dossier_rate(request, code):
+    _dossier_or_404(request.user, code)
     form = forms.RatingForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose satisfied or not satisfied."))

@@ -50,10 +50,10 @@ def procedures_with_current_version(queryset=None):
     """Procedures with ``current_versions`` (newest version in force today first)."""
     today = timezone.localdate()
     versions = ProcedureVersion.objects.filter(valid_from__lte=today).order_by("-valid_from")
-    return (
-        (queryset or Procedure.objects.all())
-        .select_related("field")
-        .prefetch_related(Prefetch("versions", queryset=versions, to_attr="current_versions"))
+    if queryset is None:
+        queryset = Procedure.objects.all()
+    return queryset.select_related("field").prefetch_related(
+        Prefetch("versions", queryset=versions, to_attr="current_versions")
     )
 
 
