@@ -26,11 +26,12 @@ NATION = "nation"
 
 
 def _manager_province(user) -> str | None:
-    """The province a manager oversees, ``NATION`` for a national manager, or None."""
-    scope = ManagerScope.objects.filter(user_id=user.pk).values_list("province_id").first()
-    if scope is None:
-        return None
-    return scope[0] or NATION
+    """The province a manager oversees, ``NATION`` for a national manager, or None (looked up
+    once per user object, i.e. once per request)."""
+    if "_dossier_manager_scope" not in user.__dict__:
+        scope = ManagerScope.objects.filter(user_id=user.pk).values_list("province_id").first()
+        user._dossier_manager_scope = None if scope is None else (scope[0] or NATION)
+    return user._dossier_manager_scope
 
 
 def _scope_condition(user, *, center_field: str, owner_field: str) -> Q | None:
@@ -95,8 +96,12 @@ def dossier_get_for(user, code: str) -> Dossier | None:
 
 
 def dossier_timeline(dossier: Dossier) -> list[DossierEvent]:
-    """The history of one dossier, oldest first (bounded: a dossier has a few dozen events)."""
-    return list(dossier.events.select_related("actor").order_by("at", "id")[:TIMELINE_LIMIT])
+    """The history of one dossier, oldest first (bounded: a dossier has a few dozen events),
+    each with its translated ``action_label``."""
+    events = list(dossier.events.select_related("actor").order_by("at", "id")[:TIMELINE_LIMIT])
+    for event in events:
+        event.action_label = action_label(event.action)
+    return events
 
 
 # --- Roles and actions --------------------------------------------------------------------

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -431,7 +432,7 @@ def citizen_get_or_create(*, citizen_id: str, full_name: str):
     citizen_id = (citizen_id or "").strip()
     try:
         citizen_id_validator(citizen_id)
-    except Exception as exc:
+    except ValidationError as exc:
         raise InvalidInput(
             _("A citizen ID (CCCD) has exactly 12 digits."),
             code="bad_citizen_id",
@@ -443,11 +444,8 @@ def citizen_get_or_create(*, citizen_id: str, full_name: str):
         return existing
     full_name = _required_text(full_name, "full_name", _("The citizen's name"), 150)
     last, _sep, first = full_name.rpartition(" ")
-    username = (
-        citizen_id
-        if not User.objects.filter(username=citizen_id).exists()
-        else f"cccd-{citizen_id}"
-    )
+    # Same account name as the national-identity login (portal.identity) gives.
+    username = f"cccd-{citizen_id}"
     with transaction.atomic():
         user = User(username=username, citizen_id=citizen_id, first_name=first, last_name=last)
         user.set_unusable_password()
