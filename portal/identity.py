@@ -147,9 +147,14 @@ def citizen_for_identity(identity: Identity) -> User:
     if user is not None:
         return user
     with transaction.atomic():
+        # Neither the username nor the displayed name carries the full CCCD (pages show them).
         user, created = User.objects.get_or_create(
             citizen_id=identity.citizen_id,
-            defaults={"username": f"cccd-{identity.citizen_id}", "last_name": identity.full_name},
+            defaults={
+                "username": f"vneid-{secrets.token_hex(6)}",
+                "last_name": identity.full_name
+                or f"Công dân {mask_citizen_id(identity.citizen_id)}",
+            },
         )
         if created:
             user.set_unusable_password()

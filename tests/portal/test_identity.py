@@ -52,6 +52,8 @@ def test_login_creates_the_citizen_and_redirects(client):
     user = User.objects.get(citizen_id=CCCD)
     assert user.groups.filter(name="Citizens").exists()
     assert not user.has_usable_password()
+    assert CCCD not in user.username and CCCD not in user.get_full_name()
+    assert CCCD not in client.get("/my/dossiers/").content.decode()
     assert client.get("/my/dossiers/").status_code == 200
 
 
