@@ -6,6 +6,7 @@ without login. Screenshots of the main pages go to docs/screenshots/."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -128,7 +129,7 @@ def test_citizen_journey(page, live_server, reference_data, screenshots, pdf_fil
     with page.expect_download() as download:
         page.click("[data-testid=result-download]")
     assert download.value.suggested_filename.endswith(".pdf")
-    assert open(download.value.path(), "rb").read() == PDF
+    assert Path(download.value.path()).read_bytes() == PDF
     page.check("input[name=satisfied][value='1']")
     page.fill("textarea[name=comment]", "Nhanh, chu đáo")
     shot(page, screenshots, "09-result-and-rating")
