@@ -101,3 +101,15 @@ def page_not_found(request, exception=None):
         body = error_body("not_found", _("No API resource at this address."))
         return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
     return html_page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    """Requests Django refuses before any view (e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE):
+    JSON in the API's error format under /api/ (``handler400`` in portal/urls.py)."""
+    from django.http import JsonResponse
+    from django.views.defaults import bad_request as html_bad_request
+
+    if request.path.startswith("/api/"):
+        body = error_body("bad_request", _("The request is malformed or too large."))
+        return JsonResponse(body, status=status.HTTP_400_BAD_REQUEST)
+    return html_bad_request(request, exception)

@@ -306,3 +306,24 @@ def test_tracking_page_is_throttled(client, settings):
         for _ in range(4)
     ]
     assert codes == [404, 404, 429, 429]
+
+
+# --- Query counts of the remaining pages ----------------------------------------------------
+def test_page_query_counts(logged_in, walker, center, citizen, django_assert_max_num_queries):
+    from tests.factories import CommuneCenterFactory, CommuneFactory
+
+    for _ in range(20):  # a province with many communes: the centre list is one query
+        CommuneCenterFactory(commune=CommuneFactory(province=center.province))
+    dossier = walker.in_state(State.ACCEPTED)
+    petition = services.petition_file(citizen=citizen, center=center, subject="S", body="B")
+    pages = [
+        f"/procedures/{walker.procedure.code}/",
+        f"/procedures/{walker.procedure.code}/submit/?province={center.province.code}",
+        f"/my/petitions/{petition.code}/",
+        f"/my/petitions/new/?province={center.province.code}",
+        f"/my/petitions/new/?dossier={dossier.code}",
+        "/track/",
+    ]
+    for url in pages:
+        with django_assert_max_num_queries(10):
+            assert logged_in.get(url).status_code == 200, url

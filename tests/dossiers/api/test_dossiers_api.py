@@ -444,3 +444,12 @@ def test_ratings_list_query_count_is_bounded(
     with django_assert_max_num_queries(6):
         response = staff_api.get("/api/v1/ratings/")
     assert len(response.json()["results"]) == 5
+
+
+def test_sub_resource_query_counts(citizen_api, walker, django_assert_max_num_queries):
+    dossier = walker.in_state(State.PROCESSED)
+    for path in ("documents/", "payments/"):
+        with django_assert_max_num_queries(5):
+            assert citizen_api.get(f"/api/v1/dossiers/{dossier.code}/{path}").status_code == 200
+    with django_assert_max_num_queries(3):
+        assert citizen_api.get("/api/v1/fields/").status_code == 200
