@@ -28,6 +28,7 @@ NOTIFY_LANGUAGE = "vi"
 SWEEP_GRACE = timedelta(minutes=1)  # leave the after-commit dispatch time to do its job
 SWEEP_BATCH = 500
 MAX_ATTEMPTS = 10
+BROKER_CONNECT_TIMEOUT = 1  # seconds
 # Events the citizen hears about: every change of state plus the apology and payment receipt.
 SILENT_ACTIONS = frozenset({"rate"})
 
@@ -113,11 +114,16 @@ def petition_notify(*, petition) -> OutboxMessage | None:
 
 def dispatch(message_id: int) -> bool:
     """Hand one message to Celery. A broker that is down is not the service's problem: the
-    row stays pending and the sweeper tries again."""
+    row stays pending and the sweeper tries again. The publishing connection gives up at
+    once (no retry loop, 1 s connect timeout) so an outage never slows a service down."""
     from dossiers.tasks import outbox_deliver
+    from portal.celery import app
 
     try:
-        outbox_deliver.apply_async(args=[message_id], retry=False)
+        with app.connection_for_write(
+            connect_timeout=BROKER_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
+        ) as connection:
+            outbox_deliver.apply_async(args=[message_id], connection=connection, retry=False)
     except OperationalError as exc:
         logger.warning(
             "outbox message %s left for the sweeper: broker unavailable (%s)", message_id, exc
