@@ -200,9 +200,12 @@ def _local_day_bounds(day) -> tuple[datetime, datetime]:
 
 
 def is_due_today(queryset: QuerySet[Dossier], *, today=None) -> QuerySet[Dossier]:
-    """Open dossiers whose due time falls on ``today`` (local calendar day)."""
+    """Running dossiers whose due time falls on ``today`` (local calendar day); a paused one
+    is not due: its due time will move when the supplement comes."""
     start, end = _local_day_bounds(today or timezone.localdate())
-    return queryset.filter(state__in=OPEN_STATE_VALUES, due_at__gte=start, due_at__lt=end)
+    return queryset.filter(
+        state__in=OPEN_STATE_VALUES, paused_at__isnull=True, due_at__gte=start, due_at__lt=end
+    )
 
 
 def overdue(queryset: QuerySet[Dossier], *, at: datetime | None = None) -> QuerySet[Dossier]:
