@@ -231,7 +231,7 @@ DOSSIER_FIELDSETS = (
         gettext_lazy("Digitisation"),
         {
             "fields": (
-                "presented_documents",
+                "presented_list",
                 "digitised",
                 "electronic_result",
                 "reused_data",
@@ -353,8 +353,13 @@ class DossierAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("applicant"))
     def applicant_display(self, obj):
-        name = obj.applicant.get_full_name() or _("(no name)")
-        return f"{name} · {mask_citizen_id(obj.applicant.citizen_id)}"
+        return (
+            f"{selectors.person_name(obj.applicant)} · {mask_citizen_id(obj.applicant.citizen_id)}"
+        )
+
+    @admin.display(description=gettext_lazy("documents presented"))
+    def presented_list(self, obj):
+        return "; ".join(obj.presented_documents) or "—"
 
     @admin.display(description=gettext_lazy("due"), ordering="due_at")
     def due_display(self, obj):

@@ -104,6 +104,14 @@ def dossier_timeline(dossier: Dossier) -> list[DossierEvent]:
     return events
 
 
+def person_name(user) -> str:
+    """ "Nguyễn Thị Hoa": family and middle names (``last_name``) before the given name, as
+    Vietnamese names are written; the username when no name is known."""
+    if user is None:
+        return ""
+    return " ".join(p for p in (user.last_name, user.first_name) if p) or user.get_username()
+
+
 # --- Roles and actions --------------------------------------------------------------------
 ACTION_LABELS = {
     Action.SUBMIT: _("submit"),

@@ -92,16 +92,32 @@ class StaffFactory(UserFactory):
 
     @classmethod
     def _create(cls, model_class, *args, center=None, roles=("receptionist",), **kwargs):
-        from django.contrib.auth.models import Group
-
         user = super()._create(model_class, *args, **kwargs)
-        groups = {"receptionist": "Receptionists", "officer": "Officers", "leader": "Leaders"}
         for role in roles if center is not None else ():
             StaffMembership.objects.get_or_create(user=user, center=center, role=role)
-            group = Group.objects.filter(name=groups[role]).first()
-            if group is not None:
-                user.groups.add(group)
+            user.groups.add(role_group(ROLE_GROUPS[role]))
         return user
+
+
+ROLE_GROUPS = {"receptionist": "Receptionists", "officer": "Officers", "leader": "Leaders"}
+
+
+def role_group(name: str):
+    """The permission group ``name`` as migration portal/0002 defines it. Recreated when a
+    transactional test's flush has removed the migration's rows."""
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        codes = importlib.import_module("portal.migrations.0002_role_groups").GROUPS[name]
+        for code in codes:
+            app_label, codename = code.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+    return group
 
 
 # --- Procedure catalogue (dossiers helper) -----------------------------------------------------

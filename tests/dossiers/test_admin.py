@@ -16,7 +16,7 @@ from dossiers.models import Dossier, Petition
 from dossiers.workflow import State
 from portal.models import ManagerScope, User
 from tests.dossiers.conftest import DOCUMENTS, T0, Walker
-from tests.factories import CitizenFactory, StaffFactory, UserFactory
+from tests.factories import CitizenFactory, StaffFactory, UserFactory, role_group
 
 pytestmark = pytest.mark.django_db
 
@@ -114,9 +114,7 @@ def test_a_bulk_action_skips_foreign_objects_and_says_why(client, desk, ours, fo
 def test_a_provincial_manager_reads_but_cannot_act(client, center, ours):
     manager = UserFactory(is_staff=True)
     ManagerScope.objects.create(user=manager, province=center.province)
-    from django.contrib.auth.models import Group
-
-    manager.groups.add(Group.objects.get(name="Managers"))
+    manager.groups.add(role_group("Managers"))
     client.force_login(manager)
     assert ours.code in client.get(CHANGELIST).content.decode()
     page = client.get(change_url(ours))
@@ -223,6 +221,7 @@ def test_the_desk_receives_a_walk_in_and_prints_the_slip(client, desk, center, p
     assert response["Location"] == reverse("dossiers_staff:appointment_slip", args=[dossier.code])
     assert dossier.state == State.ACCEPTED and dossier.payment_status == "paid"
     assert User.objects.get(citizen_id="042095099999").get_full_name() == "Bình Phạm Văn"
+    assert "Phạm Văn Bình" in client.get(response["Location"]).content.decode()
     slip = client.get(response["Location"]).content.decode()
     due = timezone.localtime(dossier.due_at)
     assert (
