@@ -20,7 +20,14 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
+def _private_cache(settings, request):
+    """Throttle counters of this test only (parallel workers may share a Redis cache)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
     cache.clear()
 
 

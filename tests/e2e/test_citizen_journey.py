@@ -33,11 +33,15 @@ def pdf_file(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _isolated(settings, tmp_path):
+def _isolated(settings, tmp_path, request):
     settings.MEDIA_ROOT = tmp_path / "documents"
-    from django.core.cache import cache
-
-    cache.clear()
+    # A cache of this test's own: never clear a Redis cache other test workers share.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
 
 
 def shot(page, screenshots, name):
@@ -60,6 +64,8 @@ def login(page, base, screenshots):
 def submit(page, base, procedure_code, pdf_file, screenshots=None):
     page.goto(f"{base}/procedures/{procedure_code}/")
     page.click(f"a[href='/procedures/{procedure_code}/submit/']")
+    page.wait_for_url(f"{base}/procedures/{procedure_code}/submit/")
+    page.wait_for_load_state("load")  # the deferred script has attached its listeners
     # Choosing the province reloads the list of its communes (progressive enhancement).
     with page.expect_navigation():
         page.select_option("select[name=province]", "42")

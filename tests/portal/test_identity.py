@@ -23,9 +23,15 @@ CCCD = "042095009876"
 
 
 @pytest.fixture(autouse=True)
-def _clean(settings):
+def _clean(settings, request):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+    # A cache of this test's own: never clear a Redis cache other test workers share.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
 
 
 def start(client, citizen_id=CCCD):

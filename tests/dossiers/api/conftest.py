@@ -16,9 +16,15 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 @pytest.fixture(autouse=True)
-def _clear_throttles():
-    cache.clear()
-    yield
+def _private_throttle_cache(settings, request):
+    """Throttle counters in a cache of this test's own: with Redis, parallel test workers
+    would otherwise share (and clear) each other's counters."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
     cache.clear()
 
 

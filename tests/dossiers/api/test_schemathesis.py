@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.throttling import SimpleRateThrottle
@@ -36,7 +38,13 @@ def api_schema(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     schema = schemathesis.openapi.from_dict(response.json())
     schema.app = get_wsgi_application()
-    return schema
+    # Like Django's test client: a request must not close the connection that holds the test's
+    # transaction (PostgreSQL would lose the test data mid-run).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schema
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
