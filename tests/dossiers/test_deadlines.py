@@ -140,23 +140,29 @@ def test_working_days_agree_with_the_calendar():
     assert day.weekday() == 0
 
 
-def run_due_at(*args):
-    import subprocess
-    import sys
+def run_due_at(*args, capsys):
+    """Run the command in-process (against the test database); return (exit code, out, err)."""
+    from django.core.management import call_command
 
-    from tests.conftest import ROOT
+    code = 0
+    try:
+        call_command("due_at", *args)
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
-    return subprocess.run(
-        [sys.executable, "manage.py", "due_at", *args], cwd=ROOT, capture_output=True, text=True
+
+@pytest.mark.django_db
+def test_due_at_command_prints_iso_with_offset(capsys):
+    code, out, err = run_due_at(
+        "--accepted", "2026-02-13T16:30", "--amount", "3", "--unit", "working_days", capsys=capsys
     )
+    assert code == 0, err
+    assert out.strip() == "2026-02-25T16:30:00+07:00"
 
 
-def test_due_at_command_prints_iso_with_offset():
-    result = run_due_at("--accepted", "2026-02-13T16:30", "--amount", "3", "--unit", "working_days")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "2026-02-25T16:30:00+07:00"
-
-
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -165,10 +171,47 @@ def test_due_at_command_prints_iso_with_offset():
             ["--accepted", "2026-02-13T16:30", "--amount", "-1", "--unit", "working_days"],
             "--amount",
         ),
-        (["--accepted", "2026-02-13T16:30", "--amount", "3", "--unit", "fortnights"], "--unit"),
+        (
+            [
+                "--accepted",
+                "2026-02-13T16:30",
+                "--amount",
+                "3",
+                "--province",
+                "99",
+                "--unit",
+                "working_days",
+            ],
+            "--province",
+        ),
     ],
 )
-def test_due_at_command_refuses_bad_arguments(args, message):
-    result = run_due_at(*args)
-    assert result.returncode == 2
-    assert message in result.stderr
+def test_due_at_command_refuses_bad_arguments(args, message, capsys):
+    code, _, err = run_due_at(*args, capsys=capsys)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_due_at_command_refuses_an_unknown_unit():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "due_at",
+            "--accepted",
+            "2026-02-13T16:30",
+            "--amount",
+            "3",
+            "--unit",
+            "fortnights",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "--unit" in result.stderr
