@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import authenticate, login
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -103,7 +102,3 @@ def login_code(request):
         {"form": form, "challenge": None, "next": _next_url(request)},
         status=400 if request.method == "POST" else 200,
     )
-
-
-def citizen_login_url() -> str:
-    return reverse(settings.CITIZEN_LOGIN_URL)

@@ -286,7 +286,6 @@ AUTHENTICATION_BACKENDS += ["portal.identity.IdentityProviderBackend"]
 # Mock VNeID in development; a real provider implements portal.identity.IdentityProvider.
 IDENTITY_PROVIDER = env.str("IDENTITY_PROVIDER", default="portal.identity.MockVNeIDProvider")
 IDENTITY_SHOW_CODE = env.bool("IDENTITY_SHOW_CODE", default=not PRODUCTION)
-CITIZEN_LOGIN_URL = "portal:login"
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "dossiers.api.exceptions.api_exception_handler"
 REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "dossiers.api.pagination.CodeCursorPagination"
 SPECTACULAR_SETTINGS.update(

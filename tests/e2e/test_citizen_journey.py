@@ -172,3 +172,16 @@ def test_pages_fit_a_phone(browser, live_server, reference_data, screenshots):
         page.screenshot(path=str(screenshots / "citizen-11-catalogue-phone.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_api_docs_render_offline_under_the_csp(page, live_server, screenshots):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert page.locator(".swagger-ui .opblock").count() >= 20
+    assert all(url.startswith(live_server.url) or url.startswith("data:") for url in requests)
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    page.screenshot(path=str(screenshots / "api-docs.png"))

@@ -52,6 +52,7 @@ def test_swagger_ui_is_served_without_any_cdn(client):
     external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
     assert external == []
     assert "<script>" not in html.replace(" ", "")  # no inline script: CSP is script-src 'self'
+    assert "<style" not in html  # nor inline style: style-src 'self'
     scripts = re.findall(r'<script src="([^"]+)"', html)
     assert scripts
     for src in scripts:
