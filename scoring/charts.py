@@ -112,10 +112,14 @@ def bar_chart(
 
 
 def _date_ticks(dates: Sequence[date], count: int = 6) -> list[int]:
+    """Indexes of the dates to label: about ``count`` of them, spread over the period."""
     if len(dates) <= count:
         return list(range(len(dates)))
-    last = len(dates) - 1
-    return sorted({round(last * i / (count - 1)) for i in range(count)})
+    first, span = dates[0], (dates[-1] - dates[0]).days
+    wanted = [first.toordinal() + span * i / (count - 1) for i in range(count)]
+    return sorted(
+        {min(range(len(dates)), key=lambda j: abs(dates[j].toordinal() - w)) for w in wanted}
+    )
 
 
 def line_chart(
@@ -134,17 +138,25 @@ def line_chart(
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = height - TOP - BOTTOM
     body = _y_axis(y_max, height)
-    span = max(len(dates) - 1, 1)
+    # Days are placed by date, so a gap in publication shows as a gap on the axis.
+    span = max((dates[-1] - dates[0]).days, 1) if dates else 1
 
     def x_of(i: int) -> float:
-        return LEFT + (plot_w * i / span if len(dates) > 1 else plot_w / 2)
+        if len(dates) < 2:
+            return LEFT + plot_w / 2
+        return LEFT + plot_w * (dates[i] - dates[0]).days / span
 
     def y_of(v: Number) -> float:
         return TOP + plot_h - plot_h * min(float(v), y_max) / y_max
 
-    for i in _date_ticks(dates):
+    ticks = _date_ticks(dates)
+    for i in ticks:
+        # The first and last labels align inwards so they stay inside the drawing.
+        anchor = (
+            "start" if i == 0 and len(dates) > 1 else "end" if i == len(dates) - 1 else "middle"
+        )
         body.append(
-            f'<text class="tick" x="{x_of(i):.1f}" y="{height - 8}" text-anchor="middle">'
+            f'<text class="tick" x="{x_of(i):.1f}" y="{height - 8}" text-anchor="{anchor}">'
             f"{dates[i]:%d/%m}</text>"
         )
     for n, s in enumerate(series):

@@ -44,6 +44,7 @@ DEFAULT_WINDOW = Window.YTD
 MAX_CUSTOM_DAYS = 366
 TREND_MIN_DAYS = 30
 CACHE_SECONDS = 24 * 60 * 60
+CENTER_PREFIX = "Trung tâm Phục vụ hành chính công "
 # Colour bands by share of the maximum (total out of 100, a group out of its own maximum).
 BANDS = (
     (Decimal("0.90"), "band-high", gettext_lazy("90 % of the maximum or more")),
@@ -246,6 +247,16 @@ class Score:
     rank: int | None = None
     rank_of: int | None = None
     group_ranks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """A short name for tables and charts: the commune rather than its centre's full
+        name; the provincial centre as such (the province itself keeps its name)."""
+        if self.kind == UnitKind.PROVINCIAL_CENTER:
+            return _("Provincial service centre")
+        if self.kind == UnitKind.COMMUNE and self.name.startswith(CENTER_PREFIX):
+            return self.name[len(CENTER_PREFIX) :]
+        return self.name
 
     @classmethod
     def from_snapshot(cls, s) -> Score:

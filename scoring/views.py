@@ -131,7 +131,7 @@ def province(request, scope, code):
     chart = charts.bar_chart(
         [
             charts.Bar(
-                r.score.name,
+                r.score.label,
                 r.score.total,
                 reverse("scoring:unit", args=[r.unit]) + "?" + selection.query(),
                 r.total.band,

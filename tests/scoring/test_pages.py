@@ -4,6 +4,7 @@ snapshots, access by role, bad input, query-count bounds, and the scoring engine
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -34,6 +35,17 @@ def unit_keys() -> list[str]:
     )
 
 
+def drifted(key: str, days_before: int) -> dict[str, tuple[int, int]]:
+    """A unit's counts ``days_before`` the latest date: each share drifts by up to ±2 % of its
+    denominator a day, so scores and ranks move a little from day to day."""
+    seed = zlib.crc32(key.encode()) % 997
+    counts = {}
+    for i, (code, (numerator, denominator)) in enumerate(sorted(index_counts(seed).items())):
+        step = ((seed + i) % 5 - 2) * denominator // 100
+        counts[code] = (min(denominator, max(0, numerator - step * days_before)), denominator)
+    return counts
+
+
 @pytest.fixture
 def nation(db):
     """34 provinces (+ their provincial centres), all 69 communes of Hà Tĩnh (42) and three of
@@ -44,7 +56,7 @@ def nation(db):
         shift = (D - on).days
         index_publish(
             on=on,
-            units={key: index_counts(sum(map(ord, key)) + shift) for key in keys},
+            units={key: drifted(key, shift) for key in keys},
             # Both layouts on the latest date; the six-group version only before it.
             methodologies=("2026", "2025-07") if on == D else ("2026",),
         )
@@ -416,3 +428,74 @@ def test_pages_show_what_the_scoring_services_computed(client, org, make_dossier
     assert [r.unit for r in ranking.context["ranking"].rows] == sorted(
         ["91", "92"], key=lambda u: (snapshot(u, on=date(2025, 7, 4), window="month").rank, u)
     )
+
+
+# --- Charts ----------------------------------------------------------------------------------
+def test_bar_chart_escapes_labels_and_draws_one_bar_per_unit():
+    from scoring.charts import Bar, bar_chart
+
+    svg = str(
+        bar_chart(
+            [Bar("<script>alert(1)</script>", Decimal("80.5"), "/u/?a=1&b=2", "band-good")]
+            + [Bar(f"Xã {n}", n, band="band-mid") for n in range(70, 40, -1)]
+            + [Bar("none", None)],
+            chart_id="c",
+            title='T "1"',
+            description="D",
+        )
+    )
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert 'href="/u/?a=1&amp;b=2"' in svg and "&quot;1&quot;" in svg
+    assert svg.count("<rect ") == 32 and "style=" not in svg
+    assert 'role="img"' in svg and 'aria-labelledby="c-title c-desc"' in svg
+
+
+def test_line_chart_places_days_by_date_and_breaks_on_gaps():
+    from scoring.charts import Series, line_chart
+
+    days = [date(2025, 7, 1), date(2025, 7, 2), date(2025, 7, 3), date(2025, 7, 31)]
+    svg = str(
+        line_chart(
+            days,
+            [Series("total", "Total", [Decimal("80"), None, Decimal("82"), Decimal("90")])],
+            chart_id="t",
+            title="T",
+            description="D",
+            y_max=100,
+        )
+    )
+    # 1 July alone (a gap follows), then 3 July → 31 July as one line.
+    assert svg.count("<polyline") == 1 and svg.count('<circle cx="44.0"') == 1
+    xs = [float(x) for x in re.findall(r'<text class="tick" x="([\d.]+)" y="2\d\d"', svg)]
+    assert xs[0] == 44.0 and xs[-1] == 948.0  # first and last day at the plot's edges
+    one_day = str(
+        line_chart(
+            days[:1], [Series("t", "T", [1])], chart_id="o", title="", description="", y_max=1
+        )
+    )
+    assert "<circle" in one_day and "<polyline" not in one_day
+
+
+# --- Admin "Rankings" page -------------------------------------------------------------------
+def test_admin_rankings_page_links_to_the_pages_a_user_may_open(client, nation, users):
+    client.force_login(users["province"])
+    body = client.get("/admin/scoring/rankings/").content.decode()
+    assert 'href="/rankings/"' in body and 'href="/rankings/provinces/42/"' in body
+    assert 'href="/rankings/provinces/01/"' not in body
+    client.force_login(users["national"])
+    body = client.get("/admin/scoring/rankings/").content.decode()
+    assert body.count('href="/rankings/provinces/') == 34
+    assert "24/07/2025" in body  # the latest published date
+
+
+def test_admin_rankings_page_needs_a_staff_login(client, nation, users):
+    assert client.get("/admin/scoring/rankings/").status_code == 302
+    client.force_login(users["citizen"])
+    assert client.get("/admin/scoring/rankings/").status_code == 302
+
+
+def test_scoring_admin_index_links_the_rankings_page(client, nation, users):
+    client.force_login(users["superuser"])
+    response = client.get("/admin/scoring/")
+    assert response.status_code == 200
+    assert 'href="/admin/scoring/rankings/"' in response.content.decode()
