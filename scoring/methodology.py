@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 from math import floor
 
 LINEAR, TARGET, SLOPE = "linear", "target", "slope"
@@ -64,6 +65,30 @@ class Rule:
         else:  # pragma: no cover - guarded by the constructors
             raise MethodologyError(f"unknown rule {self.kind!r}")
         return max(Fraction(0), min(top, raw))
+
+    @cached_property
+    def _integer_form(self) -> tuple[int, int, int, int]:
+        """(a, b, max numerator, max denominator): the exact score of n/d is ``a·n / (b·d)``,
+        capped at the maximum. Integers only: scoring 20,000 units a night stays cheap and
+        exact."""
+        top = Fraction(self.max)
+        if self.kind == LINEAR:
+            a, b = top.numerator, top.denominator
+        elif self.kind == TARGET:
+            q = top / self.parameter
+            a, b = q.numerator, q.denominator
+        else:
+            a, b = self.parameter.numerator, self.parameter.denominator
+        return a, b, top.numerator, top.denominator
+
+    def score_cents(self, numerator: int, denominator: int) -> int:
+        """The score of numerator/denominator in hundredths, rounded half up (= round_half_up of
+        ``score``), computed with integers."""
+        a, b, top_num, top_den = self._integer_form
+        num, den = a * numerator, b * denominator
+        if num * top_den >= top_num * den:  # capped at the maximum
+            num, den = top_num, top_den
+        return (200 * num + den) // (2 * den)
 
     def describe(self) -> str:
         if self.kind == LINEAR:
@@ -480,17 +505,22 @@ def _checked(indicator: Indicator, value) -> tuple[int, int]:
     return numerator, denominator
 
 
+def _cents(value: int) -> Decimal:
+    return Decimal(value).scaleb(-2)
+
+
 def score_indicator(indicator: Indicator, numerator: int, denominator: int) -> IndicatorResult:
+    full = int(indicator.max * 100)
     if denominator == 0:
         ratio = None
-        exact = Fraction(indicator.max) if indicator.empty == EMPTY_FULL else Fraction(0)
+        cents = full if indicator.empty == EMPTY_FULL else 0
     else:
-        fraction = Fraction(numerator, denominator)
-        ratio = round_half_up(fraction * 100)
-        exact = indicator.rule.score(fraction)
+        # percentage with 2 decimals, half up: floor(10000·n/d + 1/2)
+        ratio = _cents((20000 * numerator + denominator) // (2 * denominator))
+        cents = indicator.rule.score_cents(numerator, denominator)
     if indicator.fixed_full:
-        exact = Fraction(indicator.max)
-    return IndicatorResult(numerator, denominator, ratio, round_half_up(exact))
+        cents = full
+    return IndicatorResult(numerator, denominator, ratio, _cents(cents))
 
 
 def evaluate(version: str | Methodology, counts: Mapping[str, tuple[int, int]]) -> Result:

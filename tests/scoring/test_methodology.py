@@ -264,3 +264,20 @@ def test_total_is_the_sum_of_columns_and_within_100(counts, version):
     assert D(0) <= result.total <= D(100)
     for column in M.get(version).columns:
         assert result.groups[column.key] <= M.get(version).column_max(column.key)
+
+
+@given(
+    code=st.sampled_from(CODES),
+    numerator=counts_strategy,
+    denominator=st.integers(min_value=1, max_value=10_000),
+)
+def test_integer_scoring_equals_exact_fractions(code, numerator, denominator):
+    """The fast integer path gives what the definition gives: round half up of the exact
+    rational score, and of the exact percentage."""
+    indicator = M.get("2026").indicator(code)
+    result = M.score_indicator(indicator, numerator, denominator)
+    exact = indicator.rule.score(Fraction(numerator, denominator))
+    if indicator.fixed_full:
+        exact = Fraction(indicator.max)
+    assert result.score == M.round_half_up(exact)
+    assert result.ratio == M.round_half_up(Fraction(numerator * 100, denominator))
