@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timezone as dt_timezone
+
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 
 from dossiers.catalogue import fold
 from dossiers.models import (
@@ -20,6 +23,19 @@ from dossiers.selectors import is_due_today, overdue
 from portal.models import Commune, ServiceCenter
 
 MAX_QUERY = 100
+
+
+class InstantFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 instant, compared in UTC: PostgreSQL refuses offsets beyond ±15:59 that
+    Python accepts (e.g. +23:43), and an instant near year 1 or 9999 may not convert at all."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(dt_timezone.utc)
+            except OverflowError as exc:
+                raise ValidationError({self.field_name: [_("Date and time out of range.")]}) from exc
+        return super().filter(qs, value)
 
 
 class ProcedureFilter(filters.FilterSet):
@@ -70,8 +86,8 @@ class DossierFilter(filters.FilterSet):
     payment_status = filters.ChoiceFilter(choices=PaymentStatus.choices)
     procedure = filters.CharFilter(field_name="procedure_version__procedure__code", max_length=20)
     centre = filters.CharFilter(field_name="center__code", max_length=8)
-    submitted_after = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
-    submitted_before = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    submitted_after = InstantFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = InstantFilter(field_name="submitted_at", lookup_expr="lt")
     due_today = filters.BooleanFilter(method="by_due_today", label=_("Due today"))
     overdue = filters.BooleanFilter(method="by_overdue", label=_("Overdue"))
 

@@ -66,3 +66,29 @@ def test_wrong_types_in_transitions(staff_api, walker):
         assert response.json()["fields"], payload
     dossier.refresh_from_db()
     assert dossier.state == State.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    "value", ["7294-02-23T21:24:18+23:43", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"]
+)
+def test_extreme_instants_in_filters_are_not_a_500(staff_api, walker, value):
+    from dossiers.workflow import State
+
+    walker.in_state(State.SUBMITTED)
+    response = staff_api.get("/api/v1/dossiers/", {"submitted_after": value})
+    assert response.status_code in (200, 400)
+    # The database connection is still usable afterwards (no aborted transaction).
+    assert staff_api.get("/api/v1/dossiers/").status_code == 200
+
+
+def test_extreme_new_due_time_is_refused(staff_api, walker):
+    from dossiers.workflow import State
+
+    dossier = walker.in_state(State.IN_PROCESS)
+    for value in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00"):
+        response = staff_api.post(
+            f"/api/v1/dossiers/{dossier.code}/transitions/",
+            {"action": "issue_apology", "reason": "x", "new_due_at": value},
+            format="json",
+        )
+        assert 400 <= response.status_code < 500, value
