@@ -56,6 +56,7 @@ class World:
     centres: dict
     procedure: object
     citizens: list[User] = field(default_factory=list)
+    media_root: object = None
 
     def visible(self, role: str) -> set[str]:
         """The places whose dossiers ``role`` may see (the rule the matrix checks)."""
@@ -79,7 +80,20 @@ def _isolated(settings, tmp_path):
     cache.clear()
 
 
-def build_world() -> World:
+def _later_working_day(dossier):
+    """10:00 on the first working day after the dossier's due day (an apology's new date)."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    from portal.calendar import working_calendar
+
+    day = working_calendar().next_working_day(timezone.localdate(dossier.due_at))
+    return datetime.combine(day, time(10, 0), tzinfo=timezone.get_current_timezone())
+
+
+def build_world(*, index: bool = False) -> World:
+    """``index``: also compute and publish today's index snapshots for the world's units."""
     province_a, province_b = ProvinceFactory(code="91"), ProvinceFactory(code="92")
     centre_a1 = CommuneCenterFactory(commune=CommuneFactory(code="91001", province=province_a))
     centre_a2 = CommuneCenterFactory(commune=CommuneFactory(code="91002", province=province_a))
@@ -112,6 +126,12 @@ def build_world() -> World:
         desk = StaffFactory(center=centre, roles=["receptionist", "officer"])
         dossier = services.dossier_accept(dossier=submit(who, centre), actor=desk)
         dossier = services.dossier_start_processing(dossier=dossier, actor=desk)
+        dossier = services.dossier_issue_apology(
+            dossier=dossier,
+            actor=desk,
+            reason="Chờ xác minh",
+            new_due_at=_later_working_day(dossier),
+        )
         dossier = services.dossier_finish(
             dossier=dossier, actor=desk, result_document=pdf_upload("ket-qua.pdf")
         )
@@ -134,6 +154,12 @@ def build_world() -> World:
             body="Xin cho biết tiến độ.",
             dossier=dossiers[place],
         )
+    if index:
+        from django.utils import timezone
+
+        from scoring.services import index_compute
+
+        index_compute(date_from=timezone.localdate())
     return World(
         users={
             "anonymous": None,
@@ -164,6 +190,35 @@ def _join_group(user, name):
 @pytest.fixture
 def world(db) -> World:
     return build_world()
+
+
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One world per test module, built once inside a transaction that is rolled back at the
+    end of the module; each test runs in a savepoint inside it (the ``db`` fixture), so what
+    one test changes the next does not see. Hundreds of matrix cases share one world."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    media = tmp_path_factory.mktemp("documents")
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            built = build_world(index=True)
+            built.media_root = media
+            yield built
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def shared_world(_module_world, db, settings) -> World:
+    """The module's world, for tests that only read it or change it inside their savepoint."""
+    settings.MEDIA_ROOT = _module_world.media_root
+    return _module_world
 
 
 def login(client, user) -> None:

@@ -86,14 +86,18 @@ def test_a_restored_backup_holds_the_same_dossiers_histories_and_snapshots(postg
     drop_database(target_name)
     backups, restored_documents = tmp_path / "backups", tmp_path / "restored-documents"
     try:
-        dump = run(
-            SCRIPTS / "backup.sh",
-            "--database-url",
-            source,
-            "--documents",
-            settings.MEDIA_ROOT,
-            backups,
-        ).stdout.strip().splitlines()[-1]
+        dump = (
+            run(
+                SCRIPTS / "backup.sh",
+                "--database-url",
+                source,
+                "--documents",
+                settings.MEDIA_ROOT,
+                backups,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         assert Path(dump).is_file() and Path(dump).stat().st_size > 0
         report = run(
             SCRIPTS / "restore.sh",
