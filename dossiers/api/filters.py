@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
@@ -32,9 +32,11 @@ class InstantFilter(filters.IsoDateTimeFilter):
     def filter(self, qs, value):
         if value is not None:
             try:
-                value = value.astimezone(dt_timezone.utc)
+                value = value.astimezone(UTC)
             except OverflowError as exc:
-                raise ValidationError({self.field_name: [_("Date and time out of range.")]}) from exc
+                raise ValidationError(
+                    {self.field_name: [_("Date and time out of range.")]}
+                ) from exc
         return super().filter(qs, value)
 
 
