@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from dossiers import services
 from dossiers.models import Channel
@@ -31,6 +32,15 @@ def _fast_isolated_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "documents"
     # Hashing passwords slowly protects real accounts, not test fixtures.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def english(settings):
+    """Messages asserted in their English source form, whether or not the Vietnamese
+    catalogue is compiled (pages and services default to Vietnamese otherwise)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

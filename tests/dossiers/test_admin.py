@@ -18,7 +18,7 @@ from portal.models import ManagerScope, User
 from tests.dossiers.conftest import DOCUMENTS, T0, Walker
 from tests.factories import CitizenFactory, StaffFactory, UserFactory, role_group
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 CHANGELIST = reverse("admin:dossiers_dossier_changelist")
 RECEIVE = reverse("admin:dossiers_dossier_receive")

@@ -17,7 +17,7 @@ from dossiers.models import OutboxMessage
 from dossiers.tasks import BEAT_SCHEDULE, outbox_sweep
 from dossiers.workflow import State
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from dossiers.workflow import TERMINAL_STATES, TRANSITIONS, Action, Actor, State
 from tests.dossiers.conftest import T0
 from tests.factories import StaffFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 CASES = [
     pytest.param(t, actor, id=f"{t.action}-from-{t.source.name.lower()}-by-{actor}")
