@@ -1,0 +1,137 @@
+"""The index: the nightly run for one day, and a full rebuild of a year, beside one plain SQL
+conditional aggregate over the whole dossier table (the limit).
+
+- nightly: ``scoring.services.index_compute(date_from=D, kind=nightly)`` for the last day of the
+  prepared year — what the Celery chord runs, in one process: that day's facts, then the
+  snapshots of every unit for the standard windows and every methodology, ranks, publication.
+  Target ≤ 0.2× the aggregate.
+- full rebuild of a year: the daily facts of the whole year (one ``facts_compute`` over the
+  range, measured) plus 365 days of snapshots. The snapshots of one day are measured on sample
+  days (the nightly run minus its one-day facts, both measured here) and multiplied by the days
+  of the year: a true year rebuild takes about an hour per repeat on this machine, so it is
+  estimated from its measured parts (stated in the notes). Target ≤ 2× the aggregate.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+
+from benchmarks.data import PERIOD
+from benchmarks.harness import Figure, Measurement, repeat
+
+# One statement over every dossier: per centre, the counts an index needs (received, online,
+# finished early / on time / late, open overdue, paid online, digitised, electronic results).
+AGGREGATE = """
+SELECT center_id,
+       count(*) AS received,
+       count(*) FILTER (WHERE channel = 2) AS online,
+       count(*) FILTER (WHERE finished_at IS NOT NULL
+                        AND finished_at < coalesce(rescheduled_due_at, due_at) - interval '1 day')
+           AS early,
+       count(*) FILTER (WHERE finished_at IS NOT NULL
+                        AND finished_at <= coalesce(rescheduled_due_at, due_at)) AS in_time,
+       count(*) FILTER (WHERE finished_at > coalesce(rescheduled_due_at, due_at)) AS late,
+       count(*) FILTER (WHERE finished_at IS NULL AND due_at < %(at)s) AS open_overdue,
+       count(*) FILTER (WHERE payment_channel = 'online') AS paid_online,
+       count(*) FILTER (WHERE digitised) AS digitised,
+       count(*) FILTER (WHERE electronic_result) AS electronic_results
+FROM dossiers_dossier
+GROUP BY center_id
+"""
+
+NIGHTLY_TARGET = 0.2
+REBUILD_TARGET = 2.0
+
+
+def aggregate() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(AGGREGATE, {"at": PERIOD[1]})
+        return len(cursor.fetchall())
+
+
+def touched(day) -> int:
+    from scoring.facts import day_start
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT dossier_id) FROM dossiers_dossierevent WHERE at >= %s AND at < %s",
+            [day_start(day), day_start(day + timedelta(days=1))],
+        )
+        return cursor.fetchone()[0]
+
+
+def run(size: str, **_) -> list[Figure]:
+    from dossiers.models import Dossier
+    from scoring.facts import facts_compute
+    from scoring.models import IndexRun
+    from scoring.services import index_compute
+
+    day = PERIOD[1]
+    first = PERIOD[0]
+    year_days = (PERIOD[1] - PERIOD[0]).days + 1
+    dossiers = Dossier.objects.count()
+    limit = Measurement("conditional aggregate", repeat(aggregate), work=dossiers, unit="dossier")
+    n_touched = touched(day)
+
+    def nightly():
+        result = index_compute(date_from=day, kind=IndexRun.Kind.NIGHTLY)
+        if result.run is None or result.run.status != IndexRun.Status.COMPLETE:
+            raise RuntimeError(f"nightly run did not complete: {result}")
+
+    nightly_m = Measurement("nightly index run", repeat(nightly), work=n_touched, unit="dossier")
+    one_day_facts = Measurement(
+        "facts of one day", repeat(lambda: facts_compute(day_from=day)), unit="day"
+    )
+    # The year's facts: one statement per table over the range (as a rebuild runs it). Three
+    # runs, no warm-up (the prepared data was just computed the same way): one takes minutes.
+    repeats = 3
+    year_facts = Measurement(
+        "facts of a year",
+        repeat(
+            lambda: facts_compute(day_from=first - timedelta(days=1), day_to=PERIOD[1]),
+            repeats=repeats,
+            warmup=0,
+        ),
+        work=year_days,
+        unit="day",
+    )
+    snapshots_day = max(nightly_m.median - one_day_facts.median, 0.0)
+    rebuild_runs = [f + snapshots_day * year_days for f in year_facts.runs]
+    rebuild = Measurement("full rebuild (estimated)", rebuild_runs, work=year_days, unit="day")
+
+    nightly_ratio = nightly_m.median / limit.median
+    rebuild_ratio = rebuild.median / limit.median
+    return [
+        Figure(
+            path="nightly index run for one day at national scale",
+            size=size,
+            measured=nightly_m,
+            limit=limit,
+            target=f"≤ {NIGHTLY_TARGET}× the limit",
+            ratio=nightly_ratio,
+            met=nightly_ratio <= NIGHTLY_TARGET,
+            notes=(
+                f"{day}: {n_touched:,} dossiers touched that day, {dossiers:,} in the table; "
+                f"facts of the day {one_day_facts.median:.2f} s, snapshots + ranks + publication "
+                f"{snapshots_day:.2f} s; the aggregate {limit.median:.2f} s"
+            ),
+            extra={"touched": n_touched, "facts_one_day": one_day_facts.summary()},
+        ),
+        Figure(
+            path="full rebuild of a year of facts and snapshots",
+            size=size,
+            measured=rebuild,
+            limit=limit,
+            target=f"≤ {REBUILD_TARGET}× the limit",
+            ratio=rebuild_ratio,
+            met=rebuild_ratio <= REBUILD_TARGET,
+            notes=(
+                f"estimated: facts of the year measured ({year_facts.median:.1f} s median of "
+                f"{len(year_facts.runs)}) + {year_days} × the snapshots of one day measured "
+                f"({snapshots_day:.2f} s)"
+            ),
+            extra={"facts_year": year_facts.summary(), "snapshots_one_day_s": snapshots_day},
+        ),
+    ]

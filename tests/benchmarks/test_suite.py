@@ -1,0 +1,27 @@
+"""The benchmark suite's own pieces (the suite itself runs in CI as `make bench SIZE=small`)."""
+
+import pytest
+from django.urls import Resolver404, resolve
+
+from benchmarks.bench_pages import p95
+from benchmarks.data import SCALES, SCENARIO
+from simulator.scenario import load_scenario
+
+
+def test_p95_is_the_95th_percentile_of_the_runs():
+    runs = [i / 1000 for i in range(1, 101)]  # 1 … 100 ms
+    assert p95(runs) == pytest.approx(0.095)
+    assert p95([0.2]) == 0.2
+
+
+def test_bare_view_exists_only_in_the_benchmark_urlconf():
+    with pytest.raises(Resolver404):
+        resolve("/bench/bare/")  # the product's URLs
+    assert resolve("/bench/bare/", urlconf="benchmarks.http.urls").func.__name__ == "bare"
+
+
+def test_benchmark_scenario_is_national_and_valid():
+    scenario = load_scenario(str(SCENARIO))
+    assert len(scenario.provinces) == 34
+    assert (scenario.end - scenario.start).days + 1 == 365
+    assert SCALES == {"small": 0.01, "medium": 0.1, "large": 1.0}
