@@ -113,7 +113,7 @@ def test_submit_with_a_fake_pdf_is_a_form_error_and_stores_nothing(logged_in, pr
         },
     )
     assert response.status_code == 400
-    assert "PDF, JPEG or PNG" in response.content.decode()
+    assert "to-khai.pdf" in response.content.decode()  # the form error names the bad file
     assert not Dossier.objects.exists() and not Document.objects.exists()
 
 

@@ -55,8 +55,8 @@ def test_citizen_submits_multipart_with_files(citizen_api, procedure, center):
 @pytest.mark.parametrize(
     "upload, message",
     [
-        (lambda: pdf(name="virus.pdf", content=b"MZ\x90\x00 not a pdf"), "not a PDF"),
-        (lambda: pdf(name="empty.pdf", content=b""), "empty"),
+        (lambda: pdf(name="virus.pdf", content=b"MZ\x90\x00 not a pdf"), "virus.pdf"),
+        (lambda: pdf(name="empty.pdf", content=b""), "empty.pdf"),
         (lambda: pdf(name="../../../etc/passwd.pdf"), None),
     ],
 )
@@ -82,8 +82,8 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(
         return
     assert response.status_code == 422
     body = response.json()
-    assert message in body["detail"]
-    assert body["fields"]
+    assert message in body["detail"]  # the message names the file (in the UI language)
+    assert "file" in body["fields"]
     assert not Dossier.objects.exists() and not Document.objects.exists()
 
 
@@ -101,7 +101,8 @@ def test_oversized_upload_is_refused(citizen_api, procedure, center, settings):
         format="multipart",
     )
     assert response.status_code == 422
-    assert "larger" in response.json()["detail"]
+    assert "to-khai.pdf" in response.json()["detail"]
+    assert "file" in response.json()["fields"]
     assert not Dossier.objects.exists()
 
 
