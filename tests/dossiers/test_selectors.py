@@ -31,7 +31,8 @@ def at(day, hour, minute=0):
 def world(center, procedure):
     """Two centres in one province, one in another; a dossier in each."""
     same_province = CommuneCenterFactory(commune=CommuneFactory(province=center.province))
-    far = CommuneCenterFactory(commune=CommuneFactory(province=ProvinceFactory(code="99")))
+    elsewhere = ProvinceFactory(code="98" if center.province.code == "99" else "99")
+    far = CommuneCenterFactory(commune=CommuneFactory(province=elsewhere))
     dossiers = {}
     for name, where in (("ours", center), ("neighbour", same_province), ("far", far)):
         walker = Walker(
