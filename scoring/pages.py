@@ -47,7 +47,7 @@ CACHE_SECONDS = 24 * 60 * 60
 CENTER_PREFIX = "Trung tâm Phục vụ hành chính công "
 # Colour bands by share of the maximum (total out of 100, a group out of its own maximum).
 BANDS = (
-    (Decimal("0.90"), "band-high", gettext_lazy("90 % of the maximum or more")),
+    (Decimal("0.90"), "band-high", gettext_lazy("90 % to 100 %")),
     (Decimal("0.80"), "band-good", gettext_lazy("80 % to 90 %")),
     (Decimal("0.65"), "band-mid", gettext_lazy("65 % to 80 %")),
     (Decimal("0"), "band-low", gettext_lazy("below 65 %")),

@@ -282,7 +282,9 @@ def test_vietnamese_by_default_english_available(client, nation, users):
     ],
 )
 def test_bad_input_is_a_400_with_a_message(client, nation, users, params, message):
-    response = get(client, users["national"], RANKING, **params)
+    client.cookies["django_language"] = "en"  # the messages' source text
+    client.force_login(users["national"])
+    response = client.get(RANKING, params)
     assert response.status_code == 400
     assert message in response.content.decode()
 
