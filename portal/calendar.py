@@ -11,6 +11,7 @@ from datetime import date, time, timedelta
 from time import monotonic
 
 import holidays
+from redis.exceptions import RedisError
 
 CALENDAR_YEARS = range(2024, 2031)
 
@@ -92,7 +93,12 @@ def working_calendar() -> WorkingCalendar:
 
     now = monotonic()
     if _state["calendar"] is None or now - _state["checked"] > RECHECK_SECONDS:
-        version = cache.get_or_set(VERSION_KEY, 1)
+        try:
+            version = cache.get_or_set(VERSION_KEY, 1)
+        except (RedisError, OSError):
+            # The shared cache is down: keep this process's calendar (or build one) rather
+            # than fail every deadline computation; the version is compared again later.
+            version = _state["version"]
         if version != _state["version"] or _state["calendar"] is None:
             _state["calendar"] = _build()
             _state["version"] = version
