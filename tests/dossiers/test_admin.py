@@ -321,3 +321,43 @@ def test_change_page_queries_are_bounded(client, desk, walker, django_assert_max
         response = client.get(change_url(dossier))
     assert response.status_code == 200
     assert len(response.context["timeline"]) == dossier.events.count()
+
+
+# --- Documents and slips behind the scope ---------------------------------------------------------
+def test_documents_download_only_for_the_centre(
+    client, desk, center, procedure, citizen, other_center
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    dossier = services.dossier_receive(
+        actor=desk,
+        center=center,
+        procedure=procedure,
+        citizen=citizen,
+        documents=[DOCUMENTS[0], (DOCUMENTS[1], SimpleUploadedFile("scan.pdf", pdf))],
+        at=T0,
+    )
+    document = dossier.documents.get()
+    url = reverse("dossiers_staff:document_download", args=[dossier.code, document.pk])
+    client.force_login(desk)
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == pdf
+    assert response["Content-Disposition"].startswith("attachment")
+    assert f'href="{url}"' in client.get(change_url(dossier)).content.decode()
+    client.force_login(StaffFactory(center=other_center, roles=["receptionist", "officer"]))
+    assert client.get(url).status_code == 404
+    client.force_login(citizen)  # not staff: sent to the admin login
+    assert client.get(url).status_code == 302
+
+
+def test_slips_need_an_appointment_or_an_apology(client, desk, ours, walker):
+    client.force_login(desk)
+    assert (
+        client.get(reverse("dossiers_staff:appointment_slip", args=[ours.code])).status_code == 404
+    )
+    accepted = walker.in_state(State.ACCEPTED)
+    slip = reverse("dossiers_staff:appointment_slip", args=[accepted.code])
+    assert client.get(slip).status_code == 200
+    apology = reverse("dossiers_staff:apology_slip", args=[accepted.code])
+    assert client.get(apology).status_code == 404

@@ -644,3 +644,32 @@ def test_a_petition_about_a_dossier_must_be_the_citizens_own(walker, center):
         )
     assert err.value.code == "foreign_dossier"
     assert Petition.objects.count() == 0
+
+
+# --- Constraints behind the services ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"accepted_at": None},  # a due time without acceptance
+        {"finished_at": T0 - timedelta(days=1)},  # a result before acceptance
+        {"returned_at": T0},  # returned, never finished
+        {"paused_at": T0},  # paused outside a supplement request
+        {"payment_status": "paid"},  # paid, but when?
+    ],
+)
+def test_the_database_refuses_impossible_rows(walker, changes):
+    from django.db import IntegrityError, transaction
+
+    dossier = walker.in_state(State.ACCEPTED)
+    for field, value in changes.items():
+        setattr(dossier, field, value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        dossier.save()
+
+
+def test_bulk_writes_outside_services_are_refused(walker):
+    walker.submitted()
+    with pytest.raises(PermissionError):
+        Dossier.objects.update(state=State.RETURNED)
+    with pytest.raises(PermissionError):
+        DossierEvent.objects.update(note="rewritten")
