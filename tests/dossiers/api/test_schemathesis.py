@@ -29,7 +29,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES_PER_OPERATION = 6
+EXAMPLES_PER_OPERATION = 5
 MIN_REQUESTS = 300
 
 
