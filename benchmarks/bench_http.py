@@ -116,7 +116,7 @@ def locust(url: str, target: str, seconds: int, env_extra: dict) -> dict:
             [sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks/http/locustfile.py"),
              "--headless", "-u", str(USERS), "-r", str(USERS), "-t", f"{seconds}s",
              "--host", url, "--csv", prefix, "--only-summary", "--loglevel", "WARNING",
-             "--stop-timeout", "5", "--exit-code-on-error", "0"],
+             "--stop-timeout", "30", "--exit-code-on-error", "0"],
             cwd=ROOT, env=env, check=True, capture_output=True, text=True,
         )  # fmt: skip
         with open(prefix + "_stats.csv", newline="") as fh:

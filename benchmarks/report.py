@@ -76,6 +76,20 @@ def write_report(results_dir: Path, target: Path) -> None:
             f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['cpu'].strip()}, "
             f"Python {m['python']}, {m['postgresql']}.",
             "",
+        ]
+        data = run.get("data")
+        if data:
+            lines += [
+                f"Data: `{data['database']}`, {data['dossiers']:,} dossiers and "
+                f"{data['events']:,} events ({data['bytes'] / 2**30:.1f} GiB on disk), "
+                + (
+                    "reused from an earlier run."
+                    if data["reused"]
+                    else f"prepared by the simulator in {data['prepare_s'] / 60:.0f} min."
+                ),
+                "",
+            ]
+        lines += [
             "| Path | Measured (median) | min – max | Limit (median) | Ratio | Target | Met |",
             "|---|---|---|---|---|---|---|",
         ]
@@ -94,4 +108,8 @@ def write_report(results_dir: Path, target: Path) -> None:
     images = _chart(runs, results_dir)
     if images:
         lines += ["## Cost against size", ""] + images + [""]
+    # Hand-written analysis (profiles, fixes with before/after ratios, plans for misses).
+    notes = results_dir / "notes.md"
+    if notes.exists():
+        lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
     target.write_text("\n".join(lines), encoding="utf-8")
