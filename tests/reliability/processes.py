@@ -68,12 +68,9 @@ class PrivateRedis:
 
 def child_env(**extra) -> dict:
     env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE=SETTINGS,
-        DATABASE_URL=_test_database_url(),
-        PYTHONPATH=str(ROOT),
-        **{k: str(v) for k, v in extra.items()},
-    )
+    env.update(DJANGO_SETTINGS_MODULE=SETTINGS, DATABASE_URL=_test_database_url())
+    env["PYTHONPATH"] = str(ROOT)
+    env.update({k: str(v) for k, v in extra.items()})
     return env
 
 
@@ -134,3 +131,52 @@ def run_django(script: str, timeout: float = 300, **env) -> subprocess.Completed
         text=True,
         timeout=timeout,
     )
+
+
+class Server:
+    """The portal under gunicorn (``workers`` processes x ``threads``), production-like
+    (DEBUG off), on ``port``."""
+
+    def __init__(self, port: int, log: Path, *, workers: int = 2, threads: int = 1, **env):
+        self.port, self.log, self.workers, self.threads, self.env = port, log, workers, threads, env
+        self.proc = None
+        assert not port_open(port), f"port {port} is taken"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.proc = subprocess.Popen(
+            [str(gunicorn), "portal.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(self.workers), "--threads", str(self.threads),
+             "--timeout", "60", "--graceful-timeout", "5", "--error-logfile", "-"],
+            cwd=ROOT,
+            env=child_env(DEBUG="false", **self.env),
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        import requests
+
+        def ready():
+            try:
+                return requests.get(f"{self.url}/api/v1/provinces/", timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+
+        try:
+            wait_for(ready, 60, "gunicorn to serve", interval=0.25)
+        except AssertionError:
+            self.stop()
+            raise AssertionError(f"server did not start:\n{self.log.read_text()[-3000:]}") from None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
