@@ -156,4 +156,11 @@ def test_manager_reads_ranking_province_and_unit(
         page.click(".exports a:has-text('CSV')")
     assert download.value.suggested_filename == f"unit-c18073-month-{D.isoformat()}-indicators.csv"
 
+    # On a phone the page does not overflow sideways: wide tables scroll in their own region.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/rankings/", "/rankings/provinces/42/", "/rankings/units/C18073/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    assert page.locator(".table-scroll[role=region][tabindex='0']").count() >= 1
+
     assert problems == []
