@@ -214,13 +214,18 @@ class Load:
 def check_database(result: LoadResult, citizen_ids: list[int]) -> dict:
     """What the database holds for the load's citizens, against what the clients were told:
     every accepted submission exactly once, unique codes, every history a legal path."""
+    return stored_report(list(result.accepted.values()), citizen_ids)
+
+
+def stored_report(accepted: list[str], citizen_ids: list[int]) -> dict:
+    """``accepted``: the codes the server acknowledged (one per Idempotency-Key)."""
     from dossiers.models import Dossier, DossierEvent
     from dossiers.workflow import State, is_legal_path
 
     stored = Counter(
         Dossier.objects.filter(applicant_id__in=citizen_ids).values_list("code", flat=True)
     )
-    accepted_codes = Counter(result.accepted.values())
+    accepted_codes = Counter(accepted)
     histories: dict[int, list] = {}
     for dossier_id, action, from_state, to_state in (
         DossierEvent.objects.filter(dossier__applicant_id__in=citizen_ids)
@@ -239,7 +244,7 @@ def check_database(result: LoadResult, citizen_ids: list[int]) -> dict:
             illegal.append((dossier_id, events))
     return {
         "stored": sum(stored.values()),
-        "accepted": len(result.accepted),
+        "accepted": len(accepted),
         "lost": sorted(set(accepted_codes) - set(stored)),  # told "accepted", not stored
         "duplicate_codes": sorted(c for c, n in accepted_codes.items() if n > 1),
         "stored_not_acknowledged": sorted(set(stored) - set(accepted_codes)),

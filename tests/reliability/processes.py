@@ -180,3 +180,66 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own (initdb into a temporary directory, owned by the
+    ``postgres`` system user, listening on ``port``): a test may restart it at will."""
+
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self, port: int):
+        require((self.BIN / "initdb").exists(), f"PostgreSQL server binaries in {self.BIN}")
+        require(shutil.which("runuser") is not None, "runuser (to run PostgreSQL as postgres)")
+        assert not port_open(port), f"port {port} is taken"
+        import tempfile
+
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="reliability-pg-"))
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.data = self.dir / "data"
+        self.log = self.dir / "server.log"
+
+    def _as_postgres(self, *args, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def init(self) -> None:
+        self._as_postgres(self.BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres")
+
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._as_postgres(
+            self.BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", action,
+            *extra,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        self._pg_ctl("start")
+
+    def restart(self) -> None:
+        """Fast restart: open transactions are rolled back, every connection is cut."""
+        self._pg_ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._pg_ctl("stop", "-m", "immediate")
+
+    def create_database(self, name: str) -> None:
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q", "-c",
+             f'CREATE DATABASE "{name}"'],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
