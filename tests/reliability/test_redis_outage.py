@@ -36,15 +36,6 @@ print(json.dumps(answers))
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "FINDING: every API request passes DRF's throttles (REST_FRAMEWORK "
-        "DEFAULT_THROTTLE_CLASSES, portal/settings.py), which read the Redis cache; with Redis "
-        "down they raise redis ConnectionError and the API answers 500 — submissions through "
-        "the API are lost while pages and services keep working"
-    ),
-)
 def test_the_api_keeps_accepting_submissions_when_redis_is_down():
     assert not port_open(DEAD_REDIS_PORT)
     centre = CommuneCenterFactory()
