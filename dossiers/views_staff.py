@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from dossiers.models import Document, DossierEvent
-from dossiers.selectors import dossier_get_for
+from dossiers.selectors import STAFF_ACTORS, actor_roles, dossier_get_for
 from dossiers.workflow import Action
 
 
@@ -48,6 +48,11 @@ def appointment_slip(request, code):
             "procedure": dossier.procedure_version.procedure,
             "version": dossier.procedure_version,
             "applicant": dossier.applicant,
+            # The desk hands the slip to the applicant and needs the full CCCD; managers read
+            # slips but have no need for it.
+            "citizen_id": dossier.applicant.citizen_id
+            if actor_roles(request.user, dossier.center_id) & STAFF_ACTORS
+            else dossier.applicant.masked_citizen_id,
             "documents": _document_names(dossier),
             "receiver": reception.actor if reception else None,
             "issued_at": dossier.accepted_at,

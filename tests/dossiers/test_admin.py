@@ -361,3 +361,16 @@ def test_slips_need_an_appointment_or_an_apology(client, desk, ours, walker):
     assert client.get(slip).status_code == 200
     apology = reverse("dossiers_staff:apology_slip", args=[accepted.code])
     assert client.get(apology).status_code == 404
+
+
+def test_the_slip_shows_the_full_citizen_id_to_the_desk_only(client, desk, walker, center):
+    dossier = walker.in_state(State.ACCEPTED)
+    cccd = dossier.applicant.citizen_id
+    slip = reverse("dossiers_staff:appointment_slip", args=[dossier.code])
+    client.force_login(desk)
+    assert cccd in client.get(slip).content.decode()
+    manager = UserFactory(is_staff=True)
+    ManagerScope.objects.create(user=manager, province=center.province)
+    client.force_login(manager)
+    page = client.get(slip).content.decode()
+    assert cccd not in page and cccd[-4:] in page
