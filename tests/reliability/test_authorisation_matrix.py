@@ -16,16 +16,7 @@ from tests.reliability.surfaces import ADMIN_MODEL_ROUTE, NOT_SURFACES, SURFACES
 
 # Problems found in other areas' code and reported to them; each case fails until fixed (strict
 # xfail: once fixed, the case passes and pytest asks for the entry to be removed).
-KNOWN_FINDINGS = {
-    ("appointment-slip", "provincial_manager"): (
-        "templates/dossiers/slips/appointment.html prints the full CCCD; managers, who only "
-        "read, can open the slip of every dossier of their province"
-    ),
-    ("appointment-slip", "national_manager"): (
-        "templates/dossiers/slips/appointment.html prints the full CCCD; a national manager "
-        "can open the slip of every dossier in the country"
-    ),
-}
+KNOWN_FINDINGS: dict[tuple[str, str], str] = {}
 
 
 def matrix_cases():
