@@ -25,7 +25,8 @@ from django.utils import timezone
 from portal.calendar import working_calendar
 from simulator.clock import Clock, local_minute
 from simulator.generate import DayBatch, Generator, derived_seed
-from simulator.scenario import Scenario, ScenarioError, procedure_levels
+from simulator.inputs import index_inputs_apply
+from simulator.scenario import Scenario, ScenarioError
 from simulator.world import World, load_world
 from simulator.writer import (
     CopyEncoder,
@@ -491,7 +492,9 @@ def run_backfill(opts: Options, *, write=print) -> Summary:
                 "in force that early; same limits and fees as its first versions)."
             )
         _generate(opts, summary, begin, write)
-        summary.notes += index_inputs_apply(opts, begin)
+        summary.notes += index_inputs_apply(
+            scenario, seed=opts.seed, scale=opts.scale, available_from=begin
+        )
         if opts.index:
             t0 = time.perf_counter()
             summary.notes.append(index_compute(scenario.start, scenario.end, opts.progress))
@@ -585,90 +588,20 @@ def _encode(encoder, batches: list[DayBatch], columns: list[str]) -> Rows:
 # --- index inputs and the index ------------------------------------------------------------------
 
 
-def index_inputs_apply(opts: Options, begin: date) -> list[str]:
-    """Publication facts, the online catalogue and certified-copy communes of every province,
-    from the scenario's ``catalogue`` parameters, through ``scoring.services``."""
-    try:
-        from scoring import services as scoring
-    except ImportError:
-        return ["Index inputs not set: the scoring app has no services yet."]
-    from portal.models import ServiceCenter
-
-    scenario = opts.scenario
-    calendar = working_calendar()
-    clock = Clock(calendar)
-    world = load_world(scenario.provinces, clock)
-    gen = Generator(
-        scenario=scenario, world=world, seed=opts.seed, scale=opts.scale, end=scenario.end
-    )
-    levels = procedure_levels()
-    publications = services = copies = 0
-    for province in scenario.provinces:
-        model = gen.model(province)
-        p = model.behaviour.on(scenario.end)
-        rng = random.Random(derived_seed(opts.seed, province, "publications"))
-        effective = p["catalogue.effective_date"]
-        rows = []
-        for code in sorted(levels):
-            on_time = rng.random() < p["catalogue.publish_on_time_share"]
-            notice = rng.randint(5, 12) if on_time else rng.randint(0, 4)
-            decision = _working_days_before(effective, notice, calendar)
-            delay = (
-                rng.randint(1, 5)
-                if rng.random() < p["catalogue.public_update_on_time_share"]
-                else rng.randint(6, 15)
-            )
-            rows.append(
-                {
-                    "procedure": code,
-                    "decision_date": decision,
-                    "effective_date": effective,
-                    "public_date": _working_days_after(decision, delay, calendar),
-                    "components_complete": rng.random() < p["catalogue.public_content_full_share"],
-                }
-            )
-        publications += scoring.publication_facts_set(province=province, rows=rows)
-        centres = list(
-            ServiceCenter.objects.filter(province_id=province).values_list("code", flat=True)
-        )
-        services += scoring.online_catalogue_set(
-            centers=centres, procedures=sorted(model.offered), available_from=begin, replace=True
-        )
-        communes = sorted(c.code[1:] for c in model.communes)
-        copy_rng = random.Random(derived_seed(opts.seed, province, "copies"))
-        chosen = [c for c in communes if copy_rng.random() < p["catalogue.certified_copy_share"]]
-        scoring.certified_copy_set(communes=communes, available_from=begin, offered=False)
-        if chosen:
-            copies += scoring.certified_copy_set(communes=chosen, available_from=begin)
-    return [
-        f"Index inputs: {publications:,} procedure publications, {services:,} online services, "
-        f"{copies:,} communes with electronic certified copies."
-    ]
-
-
-def _working_days_before(day: date, n: int, calendar) -> date:
-    while n > 0:
-        day -= timedelta(days=1)
-        if calendar.is_working_day(day):
-            n -= 1
-    return day
-
-
-def _working_days_after(day: date, n: int, calendar) -> date:
-    for _ in range(n):
-        day = calendar.next_working_day(day)
-    return day
-
-
 def index_compute(date_from: date, date_to: date, progress: bool) -> str:
     """Daily facts and snapshots for the period, by scoring's own recompute."""
     try:
+        from scoring.facts import facts_compute
         from scoring.services import index_recompute
     except ImportError:
         return "Index not computed: the scoring app has no services yet."
     from tqdm import tqdm
 
     from portal.models import Province
+
+    # The stocks at the end of the day before the period: what a window starting on the first
+    # day carries over (facts are computed per day, so this one day suffices).
+    facts_compute(day_from=date_from - timedelta(days=1))
 
     total = 1 + ((date_to - date_from).days + 1) * Province.objects.count()
     with tqdm(total=total, unit="step", desc="index", disable=not progress) as bar:

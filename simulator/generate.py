@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from simulator.clock import DAY, Clock, local_minute
-from simulator.lifecycle import WORKING_DAY, SimDossier
+from simulator.lifecycle import S_ACCEPTED, S_IN_PROCESS, WORKING_DAY, SimDossier
 from simulator.scenario import Scenario
 from simulator.world import Centre, Version, World
 
@@ -47,6 +47,7 @@ ONLINE_HOURS = (
     0.2, 0.1, 0.05, 0.05, 0.1, 0.3, 0.8, 1.5, 2.2, 2.4, 2.3, 1.8,
     1.2, 1.4, 2.0, 2.2, 2.0, 1.6, 1.2, 1.3, 1.5, 1.3, 0.9, 0.5,
 )  # fmt: skip
+EARLY_CONCENTRATION = 4.0  # Beta(a, b) with a + b = 4: a broad hump around the mean position
 ONLINE_HOUR_CUM = [sum(ONLINE_HOURS[: i + 1]) for i in range(24)]
 
 
@@ -97,8 +98,8 @@ class LevelPlan:
     cum: list[float]
     online_codes: list[str]
     online_cum: list[float]
-    online_weight: float  # share of the mix's weight offered online
-    online_fee_weight: float  # share of the fee-bearing weight offered online
+    online_weight: float  # share of the mix's weight used online
+    online_fee_weight: float  # share of the fee-bearing weight used online
 
 
 class ProvinceModel:
@@ -120,25 +121,43 @@ class ProvinceModel:
             weights.append(w * math.exp(rng.gauss(-sigma * sigma / 2, sigma)) if sigma else w)
         total = sum(weights) or 1.0
         self.commune_weights = [w / total for w in weights]
-        offer_rng = random.Random(derived_seed(gen.seed, province, "catalogue"))
-        offer_share = self.behaviour.get("catalogue", "online_offer_share")
-        # Which online-capable procedures the province offers online (same for all its centres).
-        self.offered = {
-            code
-            for code in sorted(world.versions)
-            if world.versions[code][-1].online_level != "none" and offer_rng.random() < offer_share
-        }
+        self.offered, self.used = self._catalogue(world)
         self.plans = {
             level: self._plan(world, self.behaviour.get("procedures", level))
             for level in ("province", "commune")
         }
 
+    def _catalogue(self, world: World) -> tuple[set[str], set[str]]:
+        """Which procedures of each level the province lists online
+        (``catalogue.online_offer_share`` of those with an online service nationally) and which
+        of those citizens actually use online (``catalogue.online_used_share``): the most
+        demanded ones first, exact counts."""
+        offered: set[str] = set()
+        used: set[str] = set()
+        offer_share = self.behaviour.get("catalogue", "online_offer_share")
+        used_share = self.behaviour.get("catalogue", "online_used_share")
+        for level in ("province", "commune"):
+            mix = self.behaviour.get("procedures", level)
+            capable = sorted(
+                (
+                    code
+                    for code, vs in world.versions.items()
+                    if vs[-1].level == level and vs[-1].online_level != "none"
+                ),
+                key=lambda code: (-mix.get(code, 0.0), code),
+            )
+            listed = capable[: round(offer_share[level] * len(capable))]
+            offered.update(listed)
+            used.update(listed[: round(used_share[level] * len(listed))])
+        return offered, used
+
     def _plan(self, world: World, mix: dict[str, float]) -> LevelPlan:
-        codes = [c for c in mix if mix[c] > 0 and c in world.versions]
+        # In code order: the draws do not depend on how the scenario file lists its mix.
+        codes = sorted(c for c in mix if mix[c] > 0 and c in world.versions)
         total = sum(mix[c] for c in codes)
-        online = [c for c in codes if c in self.offered]
+        online = [c for c in codes if c in self.used]
         fee = [c for c in codes if world.versions[c][-1].fee_vnd]
-        online_fee = [c for c in fee if c in self.offered]
+        online_fee = [c for c in fee if c in self.used]
         cum, acc = [], 0.0
         for c in codes:
             acc += mix[c]
@@ -260,7 +279,7 @@ class Generator:
         online_share = p["channels.online_share"][level]
         if working:
             code = rng.choices(plan.codes, cum_weights=plan.cum)[0]
-            can_online = code in model.offered
+            can_online = code in model.used
             # Online more often where the service exists, so that the level reaches its share.
             q = min(1.0, online_share / plan.online_weight) if plan.online_weight else 0.0
             online = can_online and rng.random() < q
@@ -372,38 +391,37 @@ class Generator:
         return rng.random() < (share - online_part) / (1 - online_part)
 
     def _process(self, d: SimDossier, p, level, desk, officer, pay_online, rng) -> None:
+        """From acceptance to the result: supplements first (the file is checked early), then
+        the outcome decides when the result is ready, and the steps in between (start of
+        processing, fee request and payment, apology slip) fall before it."""
         clock, H = self.clock, self.horizon
         pos = clock.position
-        gap = max(pos(d.due_at) - pos(d.last_at), 1)
         u = rng.random()
         stop_share, withdraw_share = p["staff.stop_share"], p["staff.withdraw_share"]
-        fate = (
-            "stop"
-            if u < stop_share
-            else "withdraw"
-            if u < stop_share + withdraw_share
-            else "finish"
-        )
-        needs_payment = d.payment_status == "due"
-
-        # Start processing (always before a payment request: state 6 is entered from 4).
-        if needs_payment or rng.random() < p["staff.start_processing_share"]:
-            t = clock.instant(pos(d.last_at) + 1 + int(gap * 0.2 * rng.random()))
-            if t > H:
-                return
-            d.start_processing(at=t, actor=officer)
+        if u < stop_share:
+            fate = "stop"
+        elif u < stop_share + withdraw_share:
+            fate = "withdraw"
+        else:
+            fate = "finish"
+        wants_start = rng.random() < p["staff.start_processing_share"]
 
         # Supplements: the clock pauses until the citizen brings what is missing.
         if rng.random() < p["staff.supplement_share"]:
+            if wants_start:
+                gap = max(pos(d.due_at) - pos(d.last_at), 1)
+                t = clock.instant(pos(d.last_at) + 1 + int(gap * 0.1 * rng.random()))
+                if t > H:
+                    return
+                d.start_processing(at=t, actor=officer)
             rounds = 2 if rng.random() < p["staff.second_supplement_share"] else 1
             for _ in range(rounds):
                 gap = max(pos(d.due_at) - pos(d.last_at), 1)
                 t = clock.instant(pos(d.last_at) + 1 + int(gap * 0.5 * rng.random()))
                 if t > H:
                     return
-                d.request_supplement(
-                    at=t, actor=officer, reason=SUPPLEMENT_REASONS[rng.randrange(2)]
-                )
+                reason = SUPPLEMENT_REASONS[rng.randrange(2)]
+                d.request_supplement(at=t, actor=officer, reason=reason)
                 if rng.random() < p["staff.supplement_abandon_share"]:
                     return  # the citizen never comes back
                 wait = 1 + int(expo(rng, p["staff.supplement_response_days"] * WORKING_DAY))
@@ -411,20 +429,6 @@ class Generator:
                 if t > H:
                     return
                 d.supplement(at=t, actor=d.applicant_id, documents=[SUPPLEMENT_DOCUMENT])
-
-        # Fee requested during processing, then paid (gateway or cash at the desk).
-        if needs_payment:
-            t = clock.instant(pos(d.last_at) + 1 + rng.randrange(30))
-            if t > H:
-                return
-            d.request_payment(at=t, actor=officer)
-            t = clock.add(t, 1 + int(expo(rng, p["payments.payment_delay_hours"] * 60)))
-            if t > H:
-                return
-            if pay_online:
-                d.record_payment(at=t, actor=None, channel="online", reference=_ref(rng, "NPP"))
-            else:
-                d.record_payment(at=t, actor=desk, channel="cash", reference=_ref(rng, "BL"))
 
         if fate == "withdraw":
             t = d.last_at + 1 + int(expo(rng, 2 * DAY))
@@ -440,34 +444,63 @@ class Generator:
                 d.stop(at=t, actor=officer, reason=STOP_REASON)
             return
 
+        # When the result is ready.
         early, late = p["staff.early_share"][level], p["staff.late_share"][level]
         u = rng.random()
         outcome = "early" if u < early else "late" if u > 1 - late else "on_time"
         day_start_pos = pos(clock.day_start(d.due_at // DAY))  # end of the previous working day
-        if outcome == "early" and day_start_pos <= last_pos:
+        if outcome == "early" and day_start_pos <= last_pos + 1:
             outcome = "on_time"
-        if outcome == "on_time" and due_pos <= max(last_pos, day_start_pos):
+        if outcome == "on_time" and due_pos <= max(last_pos, day_start_pos) + 1:
             outcome = "late"
         if outcome == "early":
             room = day_start_pos - last_pos
-            finish_pos = last_pos + 1 + int((room - 1) * p["staff.early_spread"] * rng.random())
+            mean = min(max(p["staff.early_position"][level], 0.01), 0.99)
+            fraction = rng.betavariate(EARLY_CONCENTRATION * mean, EARLY_CONCENTRATION * (1 - mean))
+            finish_pos = last_pos + 2 + int((room - 2) * fraction)
         elif outcome == "on_time":
             low = max(last_pos, day_start_pos)
-            finish_pos = low + 1 + int((due_pos - low - 1) * rng.random())
+            finish_pos = low + 2 + int((due_pos - low - 2) * rng.random())
         else:
-            if rng.random() < p["staff.apology_share"]:
-                apology_pos = due_pos - WORKING_DAY - rng.randrange(WORKING_DAY)
-                if apology_pos > last_pos:
-                    t = clock.instant(apology_pos)
-                    if t > H:
-                        return
-                    extension = max(1, round(p["staff.apology_extension_days"] + rng.gauss(0, 1)))
-                    new_due = clock.instant(pos(d.effective_due_at) + extension * WORKING_DAY)
-                    d.issue_apology(at=t, actor=officer, reason=APOLOGY_REASON, new_due_at=new_due)
-                    last_pos = pos(d.last_at)
             lateness = 1 + int(expo(rng, p["staff.late_mean_days"] * WORKING_DAY))
             finish_pos = max(due_pos, last_pos) + lateness
-        t_finish = clock.instant(finish_pos)
+
+        # The steps before it: start of processing, the fee (state 6 is entered from 4).
+        needs_payment = d.payment_status == "due"
+        steps = []
+        span = finish_pos - last_pos - 1
+        at = last_pos + 1 + int(span * 0.3 * rng.random())
+        if d.state == S_ACCEPTED and (wants_start or needs_payment):
+            steps.append((at, 0, "start"))
+        if needs_payment:
+            request = at + int((finish_pos - at) * 0.5 * rng.random())
+            delay = int(expo(rng, p["payments.payment_delay_hours"] * 60))
+            paid = min(request + delay, finish_pos)
+            steps += [(request, 2, "request"), (paid, 3, "pay")]
+        if outcome == "late" and rng.random() < p["staff.apology_share"]:
+            apology = due_pos - WORKING_DAY - rng.randrange(WORKING_DAY)
+            if apology > last_pos:
+                steps.append((apology, 1, "apology"))
+        steps.sort()
+        for step_pos, _, step in steps:
+            t = max(clock.instant(step_pos), d.last_at)
+            if t > H:
+                return
+            if step == "start":
+                d.start_processing(at=t, actor=officer)
+            elif step == "request":
+                d.request_payment(at=t, actor=officer)
+            elif step == "pay":
+                if pay_online:
+                    d.record_payment(at=t, actor=None, channel="online", reference=_ref(rng, "NPP"))
+                else:
+                    d.record_payment(at=t, actor=desk, channel="cash", reference=_ref(rng, "BL"))
+            elif d.state in (S_ACCEPTED, S_IN_PROCESS) and due_pos - pos(t) >= WORKING_DAY:
+                extension = max(1, round(p["staff.apology_extension_days"] + rng.gauss(0, 1)))
+                new_due = clock.instant(pos(d.effective_due_at) + extension * WORKING_DAY)
+                d.issue_apology(at=t, actor=officer, reason=APOLOGY_REASON, new_due_at=new_due)
+
+        t_finish = max(clock.instant(finish_pos), d.last_at)
         if t_finish > H:
             return
         d.finish(

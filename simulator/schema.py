@@ -229,12 +229,15 @@ SCHEMA: dict[str, Section] = {
                 doc="How late a late dossier is finished (exponential), also how long an "
                 "overdue dossier stays open.",
             ),
-            "early_spread": Param(
+            "early_position": Param(
                 "share",
-                "share of the time to the due day",
-                0.6,
-                doc="Early dossiers finish within this fraction of the working time between "
-                "acceptance and the due day (smaller: faster).",
+                "share of the time to the due day (mean)",
+                {"province": 0.5, "commune": 0.5},
+                by_level=True,
+                schedule=True,
+                doc="Where in the working time between acceptance and the end of the day before "
+                "the due day an early dossier is finished, on average (0: at once, 1: at the "
+                "last moment); Beta-distributed.",
             ),
             "supplement_share": Param(
                 "share",
@@ -313,6 +316,7 @@ SCHEMA: dict[str, Section] = {
                 "share",
                 "share of fee-bearing dossiers",
                 0.2,
+                schedule=True,
                 doc="Fee-bearing dossiers whose fee is requested during processing (state 6) "
                 "rather than paid at submission or at the desk.",
             ),
@@ -477,9 +481,18 @@ SCHEMA: dict[str, Section] = {
             "online_offer_share": Param(
                 "share",
                 "share of procedures with an online service",
-                0.9,
+                {"province": 0.9, "commune": 0.9},
+                by_level=True,
                 doc="Of the procedures that have an online service nationally, the share the "
-                "province's centres offer online.",
+                "province lists in its online catalogue (the most demanded first).",
+            ),
+            "online_used_share": Param(
+                "share",
+                "share of listed online services",
+                {"province": 1.0, "commune": 1.0},
+                by_level=True,
+                doc="Of the services listed online, the share citizens actually use online (the "
+                "most demanded first); the others receive no online dossier.",
             ),
             "certified_copy_share": Param(
                 "share",
