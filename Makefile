@@ -58,3 +58,11 @@ schema-check: install
 .PHONY: audit
 audit: install
 	$(VENV)/bin/pip-audit --progress-spinner off --strict
+
+# Translations: extract the English source strings into locale/vi/LC_MESSAGES/django.po (existing
+# translations kept) and compile django.mo, which is committed with it. New entries come out
+# untranslated: translate them in django.po, then run it again to compile them.
+.PHONY: messages
+messages: install
+	$(MANAGE) makemessages -l vi --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=var --no-obsolete
+	$(MANAGE) compilemessages -l vi --ignore=.venv
