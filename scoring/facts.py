@@ -118,11 +118,13 @@ def _flag(condition: str) -> str:
 def _marker(
     columns: tuple[str, ...], day: str, values: dict[str, str], source: str, center="center_id"
 ) -> str:
-    """One arm of the marker union: ``center_id, day`` and every column (0 unless given)."""
+    """One arm of the marker union, already summed per centre and day (a year's backfill would
+    otherwise sort several marker rows per dossier): ``center_id, day`` and every column
+    (0 unless given)."""
     unknown = set(values) - set(columns)
     assert not unknown, unknown
-    cells = ", ".join(f"{values.get(c, '0')} AS {c}" for c in columns)
-    return f"SELECT {center} AS center_id, {day} AS day, {cells} {source}"
+    cells = ", ".join(f"SUM({values[c]}) AS {c}" if c in values else f"0 AS {c}" for c in columns)
+    return f"SELECT {center} AS center_id, {day} AS day, {cells} {source} GROUP BY 1, 2"
 
 
 FACT_COLUMNS = FLOW_FIELDS + STOCK_FIELDS

@@ -94,6 +94,7 @@ def test_recompute_needs_the_permission(client, published):
         reverse("admin:scoring_indexrun_changelist"),
         {"action": "recompute_for_date", "_selected_action": [run.pk]},
         follow=True,
+        headers={"accept-language": "en"},
     )
     assert response.status_code == 200
     assert "You may not recompute the index." in response.content.decode()

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from scoring.facts import facts_compute
@@ -59,8 +60,10 @@ def activity(org, make_dossier):
 
 
 def call(*args) -> str:
+    """Run a command in English (the project's default language is Vietnamese)."""
     out = io.StringIO()
-    call_command(*args, stdout=out)
+    with translation.override("en"):
+        call_command(*args, stdout=out)
     return out.getvalue()
 
 
