@@ -14,6 +14,7 @@ import math
 import random
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -71,6 +72,7 @@ class Options:
     scale: float = 1.0
     reset: bool = False
     index: bool = True
+    index_days: int | None = None  # snapshots for the last N days only (default: the scenario's)
     progress: bool = True
 
 
@@ -87,7 +89,16 @@ class Summary:
     seconds: float = 0.0
     generate_seconds: float = 0.0
     index_seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds by phase
     notes: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - start
 
     @property
     def dossiers_per_second(self) -> float:
@@ -110,6 +121,12 @@ class Summary:
             f"({self.dossiers_per_second:,.0f} dossiers/s); index in {self.index_seconds:.1f} s; "
             f"total {self.seconds:.1f} s.",
         ]
+        if self.phases:
+            out.append(
+                "  Time by phase: "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items())
+                + "."
+            )
         return out + [f"  {n}" for n in self.notes]
 
 
@@ -480,7 +497,8 @@ def run_backfill(opts: Options, *, write=print) -> Summary:
     )
     try:
         if opts.reset:
-            deleted = reset_scope(scenario.provinces)
+            with summary.phase("reset"):
+                deleted = reset_scope(scenario.provinces)
             summary.notes.append(
                 "Reset: deleted " + ", ".join(f"{n:,} {k}" for k, n in deleted.items() if n) + "."
             )
@@ -492,12 +510,17 @@ def run_backfill(opts: Options, *, write=print) -> Summary:
                 "in force that early; same limits and fees as its first versions)."
             )
         _generate(opts, summary, begin, write)
-        summary.notes += index_inputs_apply(
-            scenario, seed=opts.seed, scale=opts.scale, available_from=begin
-        )
+        with summary.phase("index inputs"):
+            summary.notes += index_inputs_apply(
+                scenario, seed=opts.seed, scale=opts.scale, available_from=begin
+            )
         if opts.index:
             t0 = time.perf_counter()
-            summary.notes.append(index_compute(scenario.start, scenario.end, opts.progress))
+            days = opts.index_days or scenario.index.get("snapshot_days")
+            with summary.phase("index"):
+                summary.notes.append(
+                    index_compute(scenario.start, scenario.end, days, opts.progress)
+                )
             summary.index_seconds = time.perf_counter() - t0
         summary.seconds = time.perf_counter() - started
         run.status = SimulationRun.Status.COMPLETE
@@ -525,12 +548,13 @@ def _generate(opts: Options, summary: Summary, begin: date, write) -> None:
     scenario = opts.scenario
     clock = Clock(working_calendar())
     world = load_world(scenario.provinces, clock)
-    summary.counts["staff"] = ensure_staff(world)
     gen = Generator(
         scenario=scenario, world=world, seed=opts.seed, scale=opts.scale, end=scenario.end
     )
     days = [begin + timedelta(days=n) for n in range((scenario.end - begin).days + 1)]
-    summary.counts["citizens"] = create_citizens(gen, days, begin)
+    with summary.phase("staff and citizens"):
+        summary.counts["staff"] = ensure_staff(world)
+        summary.counts["citizens"] = create_citizens(gen, days, begin)
 
     columns = check_dossier_fields()
     specs = table_specs(columns)
@@ -573,6 +597,7 @@ def _generate(opts: Options, summary: Summary, begin: date, write) -> None:
         pipeline.close()
         bar.close()
     summary.generate_seconds = time.perf_counter() - t0
+    summary.phases["dossiers"] = summary.generate_seconds
 
 
 def _encode(encoder, batches: list[DayBatch], columns: list[str]) -> Rows:
@@ -588,8 +613,9 @@ def _encode(encoder, batches: list[DayBatch], columns: list[str]) -> Rows:
 # --- index inputs and the index ------------------------------------------------------------------
 
 
-def index_compute(date_from: date, date_to: date, progress: bool) -> str:
-    """Daily facts and snapshots for the period, by scoring's own recompute."""
+def index_compute(date_from: date, date_to: date, days: int | None, progress: bool) -> str:
+    """Daily facts for the whole period, then scoring's own recompute (facts and snapshots,
+    ranked and published) for its last ``days`` days (every day when ``days`` is None)."""
     try:
         from scoring.facts import facts_compute
         from scoring.services import index_recompute
@@ -599,11 +625,11 @@ def index_compute(date_from: date, date_to: date, progress: bool) -> str:
 
     from portal.models import Province
 
-    # The stocks at the end of the day before the period: what a window starting on the first
-    # day carries over (facts are computed per day, so this one day suffices).
-    facts_compute(day_from=date_from - timedelta(days=1))
-
-    total = 1 + ((date_to - date_from).days + 1) * Province.objects.count()
+    # From the day before the period: the stocks a window starting on its first day carries
+    # over. Facts are per day and independent, so one statement covers any range.
+    facts_compute(day_from=date_from - timedelta(days=1), day_to=date_to)
+    snapshots_from = date_from if days is None else max(date_from, date_to - timedelta(days - 1))
+    total = 1 + ((date_to - snapshots_from).days + 1) * Province.objects.count()
     with tqdm(total=total, unit="step", desc="index", disable=not progress) as bar:
-        result = index_recompute(date_from=date_from, date_to=date_to, progress=bar.update)
-    return f"Index: {result}."
+        result = index_recompute(date_from=snapshots_from, date_to=date_to, progress=bar.update)
+    return f"Index: daily facts {date_from - timedelta(days=1)} .. {date_to}; {result}."

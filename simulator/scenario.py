@@ -30,6 +30,12 @@ LEVELS = ("province", "commune")
 PROCEDURE_LEVELS = {"commune": "commune", "provincial": "province", "province": "province"}
 
 
+# methodology, window and why: which published index the scenario reproduces and why that
+# window; snapshot_days: the index snapshots are computed for the last N days of the period
+# (daily facts always for all of it); absent: every day.
+INDEX_KEYS = ("methodology", "window", "why", "snapshot_days")
+
+
 class ScenarioError(ValueError):
     """A scenario or an option is invalid; the message names the key. Nothing was written."""
 
@@ -329,10 +335,15 @@ def parse_scenario(raw: Any, *, path: Path | None = None) -> Scenario:
 
     index = raw.get("index") or {}
     if not isinstance(index, dict):
-        raise ScenarioError("index: expected {methodology, window, why}")
+        raise ScenarioError("index: expected {methodology, window, why, snapshot_days}")
     for key in index:
-        if key not in ("methodology", "window", "why"):
-            raise ScenarioError(f"index.{key}: unknown key (methodology, window, why)")
+        if key not in INDEX_KEYS:
+            raise ScenarioError(f"index.{key}: unknown key ({', '.join(INDEX_KEYS)})")
+    if index.get("window", "ytd") not in ("ytd", "quarter", "month"):
+        raise ScenarioError(f"index.window: {index['window']!r} is not ytd, quarter or month")
+    days = index.get("snapshot_days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+        raise ScenarioError(f"index.snapshot_days: {days!r} is not a whole number ≥ 1")
 
     base = _merge(_defaults(), _section_values(raw.get("behaviour") or {}, "behaviour"))
     overrides = raw.get("overrides") or {}

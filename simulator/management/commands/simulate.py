@@ -18,7 +18,7 @@ def _date(option: str):
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise CommandError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+            raise ScenarioError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
 
     return parse
 
@@ -41,6 +41,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--yes", action="store_true", help="do not ask before --reset deletes")
         parser.add_argument("--no-index", action="store_true", help="do not compute the index")
+        parser.add_argument(
+            "--index-days",
+            type=int,
+            default=None,
+            help="index snapshots for the last N days only (default: the scenario's "
+            "index.snapshot_days, else every day; daily facts always cover the whole period)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
         parser.add_argument("--describe", action="store_true", help="print the parameter reference")
 
@@ -72,8 +79,12 @@ class Command(BaseCommand):
             raise ScenarioError(f"--seed: {o['seed']} is negative")
         if not o["scale"] > 0:
             raise ScenarioError(f"--scale: {o['scale']} must be above 0")
+        if o["index_days"] is not None and o["index_days"] < 1:
+            raise ScenarioError(f"--index-days: {o['index_days']} must be at least 1")
         date_from = _date("--from")(o["date_from"]) if o["date_from"] else None
         date_to = _date("--to")(o["date_to"]) if o["date_to"] else None
+        if date_from and date_to and date_to < date_from:
+            raise ScenarioError(f"--to: {date_to} is before --from {date_from}")
         scenario = load_scenario(o["scenario"]).with_period(date_from, date_to)
         return Options(
             scenario=scenario,
@@ -81,6 +92,7 @@ class Command(BaseCommand):
             scale=o["scale"],
             reset=o["reset"],
             index=not o["no_index"],
+            index_days=o["index_days"],
             progress=not o["no_progress"],
         )
 
