@@ -184,6 +184,8 @@ def index(base: str, name: str, scale: float) -> None:
         conn.execute("delete from scoring_indexpublication where date < %s", [real_from])
         with conn.transaction(), _without_indexes(conn, "scoring_indexsnapshot"):
             conn.execute(FILL_SNAPSHOTS, params)
+            # Check the deferred foreign keys now: indexes cannot be built with them pending.
+            conn.execute("set constraints all immediate")
         conn.execute(FILL_PUBLICATIONS, params)
         row = _run_row(conn, scale)
         conn.execute("update simulator_simulationrun set indexed = true where id = %s", [row[0]])
