@@ -575,7 +575,10 @@ def _generate(opts: Options, summary: Summary, begin: date, write) -> None:
         summary.counts["petitions"] += rows.count("petition")
 
     t0 = time.perf_counter()
-    pipeline = Pipeline(specs, threaded=postgres, on_written=written)
+    # A writer thread has its own connection: it cannot see rows of an enclosing transaction
+    # (a test, a caller's atomic block), so it only runs in autocommit mode.
+    threaded = postgres and not connection.in_atomic_block
+    pipeline = Pipeline(specs, threaded=threaded, on_written=written)
     pending: list[DayBatch] = []
     pending_dossiers = 0
     try:

@@ -535,7 +535,8 @@ TOP_LEVEL = {
     "period": "start and end dates of the simulated history (inclusive)",
     "provinces": "'all' or a list of province codes",
     "national": "dossiers_per_working_day: national demand on an ordinary working day",
-    "index": "methodology, window and why (which index the scenario reproduces)",
+    "index": "methodology, window (ytd, quarter, month) and why: which published index the "
+    "scenario reproduces; snapshot_days: index snapshots for the last N days only",
     "behaviour": "defaults for every province (sections below)",
     "overrides": "per province code, values replacing the defaults",
 }

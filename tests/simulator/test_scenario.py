@@ -140,3 +140,11 @@ def test_every_parameter_is_documented_with_a_unit():
     for section in SCHEMA.values():
         for name in section.params:
             assert f"`{name}`" in text
+
+
+def test_the_parameter_reference_in_docs_is_current():
+    from simulator.docs import DOC, document
+
+    assert DOC.read_text(encoding="utf-8") == document(), (
+        "docs/simulator.md is stale: python manage.py simulate --describe --write-docs"
+    )

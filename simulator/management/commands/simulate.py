@@ -50,10 +50,18 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
         parser.add_argument("--describe", action="store_true", help="print the parameter reference")
+        parser.add_argument(
+            "--write-docs", action="store_true", help="with --describe: rewrite docs/simulator.md"
+        )
 
     def handle(self, *args, **o):
         if o["describe"]:
-            self.stdout.write(describe())
+            if o["write_docs"]:
+                from simulator.docs import write
+
+                self.stdout.write(f"Wrote {write()}")
+            else:
+                self.stdout.write(describe())
             return
         try:
             options = self._options(o)
