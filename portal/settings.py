@@ -248,6 +248,10 @@ CONTENT_SECURITY_POLICY = {
 }
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Throttles key anonymous clients by address. DRF trusts any X-Forwarded-For by default, so a
+# forged header would reset every budget: trust it only as far as our own proxies (production
+# sits behind one, see SECURE_PROXY_SSL_HEADER; set NUM_PROXIES=0 if it does not).
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=1 if PRODUCTION else 0)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
