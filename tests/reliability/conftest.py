@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dossiers import services
@@ -72,12 +71,17 @@ class World:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(settings, tmp_path):
+def _isolated(settings, tmp_path, request):
     settings.MEDIA_ROOT = tmp_path / "documents"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()  # throttles and lockouts of one test must not reach the next
-    yield
-    cache.clear()
+    # A cache of this test's own (throttle counters, lockouts): never clear a Redis cache that
+    # other test processes share.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
 
 
 def _later_working_day(dossier):
