@@ -160,6 +160,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# --- Citizen-service index (scoring) ------------------------------------------------------------
+# Methodology versions snapshotted every night; a run silent this long is declared dead.
+SCORING_METHODOLOGIES = env.list("SCORING_METHODOLOGIES", default=["2026", "2025-07"])
+SCORING_RUN_STALE_SECONDS = env.int("SCORING_RUN_STALE_SECONDS", default=15 * 60)
+
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]

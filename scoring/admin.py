@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from celery import current_app
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -34,7 +34,7 @@ def recompute_dates(modeladmin, request, dates) -> None:
     dates = sorted(set(dates))
     if not dates:
         return
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if current_app.conf.task_always_eager:
         for day in dates:
             summary = services.index_compute(date_from=day)
             level = messages.SUCCESS if summary.run else messages.WARNING

@@ -237,7 +237,7 @@ def snapshots_compute(
     ``run``: replaces what the run already wrote for them, so a redelivered task is harmless.
     Centres are ranked within their province here; provinces are ranked by
     ``snapshots_rank`` once every province is done."""
-    methodologies = tuple(methodologies or snapshot_methodologies())
+    methodologies = tuple(methodologies or run.methodologies or snapshot_methodologies())
     provinces = None if province is None else [province]
     written = 0
     windows = tuple(windows)

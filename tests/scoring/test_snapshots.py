@@ -228,8 +228,10 @@ def test_trend_reads_one_published_snapshot_per_date(activity):
     assert [s.date for s in trend] == [date(2025, 7, 9), date(2025, 7, 10), DAY]
 
 
-def test_nightly_task_in_eager_mode_publishes_yesterday(activity, settings):
-    assert settings.CELERY_TASK_ALWAYS_EAGER
+def test_nightly_task_in_eager_mode_publishes_yesterday(activity):
+    from portal.celery import app
+
+    assert app.conf.task_always_eager  # the chord runs here, one task after the other
     with time_machine.travel(at("2025-07-12", 0, 30)):
         nightly_index.delay()
     run = IndexRun.objects.get(status=IndexRun.Status.COMPLETE)

@@ -99,8 +99,11 @@ def snapshot_content(run) -> list[tuple]:
 
 
 @pytest.fixture
-def nation(postgres, reference_data, transactional_db):
-    """A few dossiers in three real provinces (Hà Tĩnh, Hà Nội, Cà Mau)."""
+def nation(postgres, reference_data, transactional_db, monkeypatch, settings):
+    """A few dossiers in three real provinces (Hà Tĩnh, Hà Nội, Cà Mau). One methodology
+    version, here and in the workers started after this fixture, halves every national run."""
+    monkeypatch.setenv("SCORING_METHODOLOGIES", "2026")
+    settings.SCORING_METHODOLOGIES = ["2026"]
     citizen = CitizenFactory()
     versions = list(ProcedureVersion.objects.select_related("procedure").order_by("id"))
     by_level = {
