@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from benchmarks.harness import REPEATS, Figure, Measurement
@@ -85,13 +87,17 @@ class Server:
              "--log-level", "warning"],
             cwd=ROOT, env=env,
         )  # fmt: skip
-        deadline = time.monotonic() + 60
+        # Ready when a worker answers (the master accepts connections before workers boot).
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
+                urllib.request.urlopen(f"{self.url}/bench/bare/", timeout=5)
+            except urllib.error.HTTPError:
+                return  # 405: GET on the POST-only view, served by Django
             except OSError:
-                time.sleep(0.3)
+                time.sleep(0.5)
+            else:
+                return
         self.stop()
         raise RuntimeError("gunicorn did not start")
 
@@ -121,6 +127,8 @@ def locust(url: str, target: str, seconds: int, env_extra: dict) -> dict:
         )  # fmt: skip
         with open(prefix + "_stats.csv", newline="") as fh:
             row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    if not int(row["Request Count"]):
+        raise RuntimeError(f"{target}: no request completed in {seconds} s")
     return {
         "requests": int(row["Request Count"]),
         "failures": int(row["Failure Count"]),
@@ -133,7 +141,7 @@ def locust(url: str, target: str, seconds: int, env_extra: dict) -> dict:
 
 def _series(target: str, url: str, seconds: int, env_extra: dict) -> tuple[dict, list[dict]]:
     """A short warm-up run, then the measured runs."""
-    warmup = locust(url, target, max(3, seconds // 3), env_extra)
+    warmup = locust(url, target, max(5, seconds // 2), env_extra)
     return warmup, [locust(url, target, seconds, env_extra) for _ in range(REPEATS)]
 
 
@@ -174,7 +182,9 @@ def run(size: str, **_) -> list[Figure]:
     ratio = limit.median / measured.median
     p95 = sorted(r["p95_ms"] for r in submit)[len(submit) // 2]
     errors = sum(r["failures"] for r in submit)
-    all_stored = stored == accepted
+    # Nothing lost: every 201 is in the database. A few more rows than 201s are the requests
+    # still in flight when Locust stopped (committed by the server, answer never counted).
+    all_stored = stored >= accepted
     return [
         Figure(
             path="dossier submission over HTTP (gunicorn, 32 concurrent clients)",

@@ -78,7 +78,9 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         print(f"== {name} ({args.size})", flush=True)
         try:
-            figures += module.run(args.size, dossiers=SIZES[args.size])
+            for figure in module.run(args.size, dossiers=SIZES[args.size]):
+                figure.extra.setdefault("module", name)
+                figures.append(figure)
         except Exception as exc:  # a failing benchmark is reported, the others still run
             traceback.print_exc()
             errors.append({"module": name, "error": f"{type(exc).__name__}: {exc}"})
@@ -86,6 +88,13 @@ def main(argv=None) -> int:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"results-{args.size}.json"
+    kept = []
+    if args.only and out.exists():
+        # A partial run replaces the figures of the modules it ran and keeps the others.
+        ran = {n for n in MODULES if n.rsplit(".", 1)[-1] in args.only or n in args.only}
+        previous = json.loads(out.read_text(encoding="utf-8"))
+        kept = [f for f in previous["figures"] if f["extra"].get("module") not in ran]
+        errors += [e for e in previous.get("errors", []) if e["module"] not in ran]
     out.write_text(
         json.dumps(
             {
@@ -102,7 +111,7 @@ def main(argv=None) -> int:
                 if prepared
                 else None,
                 "machine": machine(),
-                "figures": [f.as_dict() for f in figures],
+                "figures": kept + [f.as_dict() for f in figures],
                 "errors": errors,
                 "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             },
