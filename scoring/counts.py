@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Q, Sum
+from django.db.models import Case, ExpressionWrapper, IntegerField, Q, Sum, Value, When
 
 from dossiers.models import Procedure, ProcedureVersion
 from portal.calendar import WorkingCalendar, working_calendar
@@ -194,29 +194,30 @@ def windows_facts(
         .values_list("id", "code", "level", "province_id", "name", "commune_id")
     )
 
-    aggregates = {}
-    for n, (a, b) in enumerate(windows):
-        before = a - timedelta(days=1)
-        aggregates |= {f"w{n}__{f}": Sum(f, filter=Q(day__range=(a, b))) for f in FLOW_FIELDS}
-        aggregates |= {f"w{n}_start__{f}": Sum(f, filter=Q(day=before)) for f in STOCK_FIELDS}
-        aggregates |= {f"w{n}_end__{f}": Sum(f, filter=Q(day=b)) for f in STOCK_FIELDS}
+    # Flows: one plain sum per centre and "which windows contain the day" (a bit mask), not
+    # one filtered sum per window and column; stocks: only the rows of the boundary days.
+    mask = _window_mask(windows)
     fact_rows = list(
-        DailyFact.objects.filter(province_filter, day__range=(first, last))
-        .values("center_id")
-        .annotate(**aggregates)
+        DailyFact.objects.filter(province_filter, day__range=(first + timedelta(1), last))
+        .annotate(mask=mask)
+        .values("center_id", "mask")
+        .annotate(**{f: Sum(f) for f in FLOW_FIELDS})
         .order_by()
     )
+    boundaries = {a - timedelta(days=1) for a, _ in windows} | {b for _, b in windows}
+    stock_rows = {
+        (row["center_id"], row["day"]): row
+        for row in DailyFact.objects.filter(province_filter, day__in=sorted(boundaries)).values(
+            "center_id", "day", *STOCK_FIELDS
+        )
+    }
     flags = {"online": "received_online", "fee": "fee_bearing", "paid": "paid_online"}
     flags["population"] = "received_population"
-    procedure_aggregates = {
-        f"w{n}__{flag}": Sum(column, filter=Q(day__range=(a, b)))
-        for n, (a, b) in enumerate(windows)
-        for flag, column in flags.items()
-    }
     procedure_rows = list(
         DailyProcedureFact.objects.filter(province_filter, day__range=(first + timedelta(1), last))
-        .values("center_id", "procedure_id")
-        .annotate(**procedure_aggregates)
+        .annotate(mask=mask)
+        .values("center_id", "procedure_id", "mask")
+        .annotate(**{flag: Sum(column) for flag, column in flags.items()})
         .order_by()
     )
     online = list(
@@ -265,27 +266,32 @@ def windows_facts(
                 communes=int(commune),
                 communes_with_copies=int(offers_copies),
             )
+        bit = 1 << n
         for row in fact_rows:
             unit = centers.get(row["center_id"])
-            if unit is None:
+            if unit is None or not row["mask"] & bit:
                 continue
             for f in FLOW_FIELDS:
-                unit.flows[f] = row[f"w{n}__{f}"] or 0
+                unit.flows[f] += row[f] or 0
+        before = date_from - timedelta(days=1)
+        for unit in centers.values():
+            start = stock_rows.get((unit.center_id, before))
+            end = stock_rows.get((unit.center_id, date_to))
             for f in STOCK_FIELDS:
-                unit.start[f] = row[f"w{n}_start__{f}"] or 0
-                unit.end[f] = row[f"w{n}_end__{f}"] or 0
+                unit.start[f] = start[f] if start else 0
+                unit.end[f] = end[f] if end else 0
         for row in procedure_rows:
             unit = centers.get(row["center_id"])
-            if unit is None:
+            if unit is None or not row["mask"] & bit:
                 continue
             pid = row["procedure_id"]
-            if row[f"w{n}__online"]:
+            if row["online"]:
                 unit.used_online.add(pid)
-            if row[f"w{n}__fee"]:
+            if row["fee"]:
                 unit.fee_data.add(pid)
-            if row[f"w{n}__paid"]:
+            if row["paid"]:
                 unit.paid_online.add(pid)
-            if row[f"w{n}__population"]:
+            if row["population"]:
                 unit.population.add(pid)
         for cid, pid, since in online:
             if cid in centers and since <= date_to:
@@ -306,6 +312,18 @@ def windows_facts(
             WindowFacts(date_from, date_to, units, dict(transparency), fee_procedures[date_to])
         )
     return results
+
+
+def _window_mask(windows: list[tuple[date, date]]):
+    """SQL: the bit mask of the windows containing a fact's day (bit n ↔ window n)."""
+    terms = [
+        Case(When(day__range=(a, b), then=Value(1 << n)), default=Value(0))
+        for n, (a, b) in enumerate(windows)
+    ]
+    expression = terms[0]
+    for term in terms[1:]:
+        expression = expression + term
+    return ExpressionWrapper(expression, output_field=IntegerField())
 
 
 def _fee_procedures_by_date(dates: set[date]) -> dict[date, set[int]]:
