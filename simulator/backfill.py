@@ -192,12 +192,16 @@ def reset_scope(provinces: list[str]) -> dict[str, int]:
     )
     deleted: dict[str, int] = {}
     q = connection.ops.quote_name
-    all_provinces = len(provinces) == 34 and connection.vendor == "postgresql"
+    # Nothing outside the scope (the usual case: one scenario at a time): TRUNCATE is
+    # immediate where DELETE scans and checks every row.
+    everything = not Dossier.objects.exclude(center__province_id__in=provinces).exists() and (
+        not Petition.objects.exclude(center__province_id__in=provinces).exists()
+    )
+    all_provinces = everything and connection.vendor == "postgresql"
     from portal.history import history_purge
 
     with history_purge(), service_writes(), connection.cursor() as cursor:
         if all_provinces:
-            # The whole country: TRUNCATE is immediate where DELETE would scan every row.
             tables = [
                 m._meta.db_table
                 for m in (PetitionEvent, Petition, OutboxMessage, Rating, Payment, Document,
@@ -230,34 +234,53 @@ def reset_scope(provinces: list[str]) -> dict[str, int]:
                 params = centres * where.count(marks)
                 cursor.execute(f"DELETE FROM {q(model._meta.db_table)} WHERE {where}", params)
                 deleted[model._meta.model_name] = cursor.rowcount
-        # Simulated citizens of these provinces (CCCDs start with 0 + province code).
+        # Simulated citizens of these provinces (CCCDs start with 0 + province code), and what
+        # hangs on them (group rows, API tokens, idempotency keys...), found from the models.
         users = User._meta.db_table
         for code in provinces:
-            pattern = f"{SIM_PREFIX}0{code}%"
             sim_users = f"SELECT id FROM {q(users)} WHERE username LIKE %s"
-            for table, column in _user_references():
-                cursor.execute(
-                    f"DELETE FROM {q(table)} WHERE {q(column)} IN ({sim_users})", [pattern]
-                )
-            cursor.execute(f"DELETE FROM {q(users)} WHERE username LIKE %s", [pattern])
+            pattern = [f"{SIM_PREFIX}0{code}%"]
+            for statement in _user_reference_statements():
+                cursor.execute(statement.format(users=sim_users), pattern)
+            cursor.execute(f"DELETE FROM {q(users)} WHERE username LIKE %s", pattern)
             deleted["citizens"] = deleted.get("citizens", 0) + cursor.rowcount
     _reset_index_inputs(provinces)
     return deleted
 
 
-def _user_references() -> list[tuple[str, str]]:
-    """Tables that point at users and may hold rows of simulated citizens (cascade targets)."""
-    from django.contrib.admin.models import LogEntry
-    from rest_framework.authtoken.models import Token
+def _user_reference_statements() -> list[str]:
+    """SQL that clears every row pointing at the users selected by ``{users}``: rows of
+    many-to-many tables and of models whose foreign key cascades are deleted, nullable
+    ``SET_NULL`` keys are emptied. (Protected references — dossiers, history — are gone
+    already: the province's dossiers were deleted first.)"""
+    from django.db import models
 
     from portal.models import User
 
-    return [
-        (User.groups.through._meta.db_table, "user_id"),
-        (User.user_permissions.through._meta.db_table, "user_id"),
-        (Token._meta.db_table, "user_id"),
-        (LogEntry._meta.db_table, "user_id"),
+    q = connection.ops.quote_name
+    statements = []
+    for m2m in User._meta.many_to_many:
+        through = m2m.remote_field.through._meta
+        column = through.get_field(m2m.m2m_field_name()).column
+        statements.append(f"DELETE FROM {q(through.db_table)} WHERE {q(column)} IN ({{users}})")
+    # Hidden relations too: keys declared with related_name="+" (history actors, idempotency).
+    relations = [
+        f
+        for f in User._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one or f.many_to_many)
     ]
+    for rel in relations:
+        if rel.many_to_many:
+            through = rel.through._meta
+            column = through.get_field(rel.field.m2m_reverse_field_name()).column
+            statements.append(f"DELETE FROM {q(through.db_table)} WHERE {q(column)} IN ({{users}})")
+            continue
+        table, column = q(rel.related_model._meta.db_table), q(rel.field.column)
+        if rel.on_delete is models.CASCADE:
+            statements.append(f"DELETE FROM {table} WHERE {column} IN ({{users}})")
+        elif rel.on_delete is models.SET_NULL:
+            statements.append(f"UPDATE {table} SET {column} = NULL WHERE {column} IN ({{users}})")
+    return list(dict.fromkeys(statements))
 
 
 def _reset_index_inputs(provinces: list[str]) -> None:

@@ -88,9 +88,8 @@ def load_targets(path: Path) -> dict:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError:
         raise ScenarioError(f"{path.name}: not valid YAML") from None
-    for key in ("report", "index"):
-        if key not in (data or {}):
-            raise ScenarioError(f"{path.name}: {key}: missing")
+    if "index" not in (data or {}):
+        raise ScenarioError(f"{path.name}: index: missing")
     return data
 
 
@@ -126,10 +125,21 @@ def facts_for(scenario: Scenario) -> None:
 
 
 def compare(scenario: Scenario, targets: dict) -> list[Row]:
+    rows: list[Row] = []
+    spec = targets.get("report")
+    if spec:
+        rows += _report_rows(spec)
+    specs = targets["index"] if isinstance(targets["index"], list) else [targets["index"]]
+    for spec in specs:
+        rows += _index_rows(scenario, spec)
+    return rows
+
+
+def _report_rows(spec: dict) -> list[Row]:
+    """The statistics table of the seed article: counts and shares of ``manage.py report``."""
     from scoring.report import province_report
 
     rows: list[Row] = []
-    spec = targets["report"]
     report = province_report(
         str(spec["province"]),
         _as_date(spec["from"]),
@@ -164,18 +174,28 @@ def compare(scenario: Scenario, targets: dict) -> list[Row]:
                 f"{sim_num:,}/{sim_den:,}",
             )
         )
+    return rows
 
-    spec = targets["index"]
+
+def _index_rows(scenario: Scenario, spec: dict) -> list[Row]:
+    """Rows of one province's index on one date, over the scenario's declared window."""
+    from scoring.report import province_report
+
+    rows = []
     day = _as_date(spec["date"])
     window = scenario.index.get("window", "ytd")
     start = window_start(window, day)
     methodology = str(spec.get("methodology", scenario.index.get("methodology", "2025-07")))
-    index = province_report(str(spec["province"]), start, day, methodology)["index"]
-    label = f"index {window} {start}..{day}"
-    total = spec["total"]
-    rows.append(
-        Row(label, "total", float(total["target"]), index["total"], total["tolerance"], "points")
-    )
+    province = str(spec["province"])
+    index = province_report(province, start, day, methodology)["index"]
+    label = f"index of {province}, {window} {start}..{day}"
+    if "total" in spec:
+        total = spec["total"]
+        rows.append(
+            Row(
+                label, "total", float(total["target"]), index["total"], total["tolerance"], "points"
+            )
+        )
     groups = spec.get("groups", {})
     for name, target in (groups.get("rows") or {}).items():
         rows.append(
@@ -189,7 +209,14 @@ def compare(scenario: Scenario, targets: dict) -> list[Row]:
             )
         )
     if "rank" in spec:
-        rows.append(Row(label, "rank", float(spec["rank"]), float(index["rank"] or 0), 0, "rank"))
+        rank = spec["rank"]
+        target, tolerance = (
+            (rank["target"], rank["tolerance"]) if isinstance(rank, dict) else (rank, 0)
+        )
+        simulated = float(index["rank"] or 0)
+        rows.append(
+            Row(label, f"rank of {index['of']}", float(target), simulated, tolerance, "rank")
+        )
     return rows
 
 
@@ -211,30 +238,51 @@ def table(rows: list[Row]) -> list[str]:
 
 
 def write_doc(scenario: Scenario, targets: dict, rows: list[Row], run_info: str) -> None:
+    """Write (or replace) the scenario's section of docs/calibration.md."""
     ok = all(r.ok for r in rows)
-    lines = [
-        "# Calibration",
+    seed, scale = targets.get("seed", 1), targets.get("scale", 1.0)
+    reproduce = [
+        f"Reproduce: `python manage.py calibration --scenario {scenario.name}` (runs "
+        f"`simulate --scenario {scenario.name} --seed {seed} --scale {scale:g}` unless the "
+        "database holds that run already, then compares)."
+    ]
+    report = targets.get("report")
+    if report:
+        reproduce.append(
+            f"The statistics are those of `python manage.py report --province {report['province']} "
+            f"--from {report['from']} --to {report['to']} "
+            f"--methodology {report.get('methodology', '2025-07')}`."
+        )
+    section = [
+        f"## Scenario `{scenario.name}`",
         "",
-        f"Scenario `{scenario.name}` against `{scenario.name}.targets.yaml` "
-        f"({targets.get('source', 'targets')}).",
+        f"Targets: `{scenario.name}.targets.yaml` ({targets.get('source', 'see the file')}).",
         "",
-        f"Reproduce: `python manage.py calibration --scenario {scenario.name}` "
-        f"(runs `simulate --scenario {scenario.name} --seed {targets.get('seed', 1)} --reset --yes` "
-        "unless the database already holds that run), or read the figures with "
-        f"`python manage.py report --province {targets['report']['province']} "
-        f"--from {targets['report']['from']} --to {targets['report']['to']} "
-        f"--methodology {targets['report'].get('methodology', '2025-07')}`.",
+        *reproduce,
         "",
-        f"Run: {run_info}. Python {platform.python_version()}.",
+        f"Run: {run_info}; Python {platform.python_version()}; written {date.today()}.",
         "",
         f"Result: **{'every figure within tolerance' if ok else 'some figures outside tolerance'}**.",
         "",
         *table(rows),
         "",
-        "Counts are judged relatively (±2 % of the target), shares in percentage points of the "
-        "article's own numerator/denominator, the index in points. The index window is the "
-        "scenario's `index.window`; the scenario file says why.",
+    ]
+    header = [
+        "# Calibration",
+        "",
+        "Each scenario with targets is compared with them by `python manage.py calibration`.",
+        "Counts are judged relatively, shares in percentage points, the index in points, ranks",
+        "exactly or within the stated number of places. The index is computed over the window the",
+        "scenario file names (`index.window`); the scenario file says why.",
         "",
     ]
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "\n".join(header)
+    if not text.startswith("# Calibration"):
+        text = "\n".join(header)
+    marker = f"## Scenario `{scenario.name}`"
+    start = text.find(marker)
+    if start >= 0:
+        end = text.find("\n## Scenario `", start + 1)
+        text = text[:start].rstrip("\n") + ("\n" + text[end:] if end >= 0 else "")
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text("\n".join(lines), encoding="utf-8")
+    DOC.write_text(text.rstrip("\n") + "\n\n" + "\n".join(section), encoding="utf-8")

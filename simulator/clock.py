@@ -88,19 +88,10 @@ class Clock:
     def is_working_day(self, day_number: int) -> bool:
         return self.worked[day_number - self.first]
 
-    def working_days_from(self, day_number: int, n: int) -> int:
-        """The day number of the working day ``n`` working days after ``day_number``'s
-        position (n = 0: the first working day on or after it)."""
-        return self.days[self.rank[day_number - self.first] + n]
-
     def day_start(self, day_number: int) -> int:
         """Start of working time on a (working) day."""
         return day_number * DAY + self.periods[0][0]
 
-    def day_end(self, day_number: int) -> int:
-        return day_number * DAY + self.periods[-1][1]
-
-    # -- the engine's functions, on minutes ---------------------------------------------------
     def position(self, m: int) -> int:
         """``dossiers.deadlines.working_minute`` of minute ``m``."""
         day, rest = divmod(m, DAY)
@@ -149,10 +140,3 @@ class Clock:
                 due += DAY
             return due
         raise ValueError(f"unknown time unit {unit!r}")
-
-    def is_working_minute(self, m: int) -> bool:
-        """True inside office hours of a working day (the start of a period counts)."""
-        day, rest = divmod(m, DAY)
-        if not self.worked[day - self.first]:
-            return False
-        return any(start <= rest < end for start, end in self.periods)

@@ -566,9 +566,10 @@ class Generator:
                 )
             )
         petitions.sort(key=lambda x: x.received_at)
+        codes = {c.id: c.code for c in model.provincial + model.communes}
         for i, pet in enumerate(petitions):
             number = numbers[pet.center_id] = numbers.get(pet.center_id, 0) + 1
-            code = next(c.code for c in model.provincial + model.communes if c.id == pet.center_id)
+            code = codes[pet.center_id]
             pet.index = i
             pet.code = f"PA-{code}-{day:%y%m%d}-{number:04d}"
             pet.events.append(("", "received", pet.citizen_id, pet.received_at, ""))

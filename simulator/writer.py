@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Callable, Iterable
-from datetime import date
+from collections.abc import Callable
 
 from django.db import connection, transaction
 
@@ -431,18 +430,3 @@ class Pipeline:
             self.thread.join()
         if self.error is not None:
             raise self.error
-
-
-def copy_lines(table: str, columns: Iterable[str], lines: list[str]) -> None:
-    """A plain COPY of pre-encoded lines (used by the benchmark's baseline)."""
-    cols = ", ".join(f'"{c}"' for c in columns)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as cp,
-    ):
-        for start in range(0, len(lines), 5000):
-            cp.write("".join(lines[start : start + 5000]))
-
-
-def day_number(day: date) -> int:
-    return day.toordinal() - date(1970, 1, 1).toordinal()
