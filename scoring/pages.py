@@ -22,7 +22,8 @@ from fractions import Fraction
 from django.core.cache import cache
 from django.db.models import Max, Q
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import get_format
+from django.utils.http import urlencode
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -80,7 +81,8 @@ class UnitScope:
         return self.sees_province(province_code) or unit in self.centers
 
     def snapshot_filter(self) -> Q:
-        """Snapshots whose detail (indicators) the user may read."""
+        """Snapshots whose detail (indicators) the user may read, as a filter (for querysets
+        such as an admin changelist; the pages check units one by one)."""
         if self.nation:
             return Q()
         return Q(province_id__in=self.provinces) | Q(unit__in=self.centers)
@@ -137,8 +139,7 @@ class Selection:
         return M.get(self.methodology)
 
     def query(self, **extra) -> str:
-        from django.utils.http import urlencode
-
+        """The selection as query parameters, for links that keep it."""
         params = {"window": self.window, "methodology": self.methodology}
         if self.custom:
             params |= {"from": self.date_from.isoformat(), "to": self.date.isoformat()}
@@ -221,6 +222,15 @@ def dec(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def shown(value, places: int = 2, *, separator: str | None = None) -> str:
+    """A score or ratio as text in the current language (``83,50`` in Vietnamese), "—" when
+    missing. Formatted here once rather than by template filters cell by cell: the pages
+    render thousands of numbers (pass ``separator`` when formatting many)."""
+    if value is None:
+        return "—"
+    return f"{value:.{places}f}".replace(".", separator or get_format("DECIMAL_SEPARATOR"))
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -281,10 +291,13 @@ class Cell:
     maximum: Decimal
     rank: int | None = None
     name: str = ""
+    separator: str = ","
+    band: str = field(init=False)
+    text: str = field(init=False)
 
-    @property
-    def band(self) -> str:
-        return band(self.value, self.maximum)
+    def __post_init__(self):
+        object.__setattr__(self, "band", band(self.value, self.maximum))
+        object.__setattr__(self, "text", shown(self.value, separator=self.separator))
 
 
 @dataclass(frozen=True)
@@ -302,13 +315,17 @@ class Change:
     def shown(self) -> str:
         """Signed, in the current language's number format: ``+1,25`` / ``−0,40``."""
         sign = "+" if self.score > 0 else "−" if self.score < 0 else "±"
-        return sign + number_format(abs(self.score), 2)
+        return sign + shown(abs(self.score))
 
     @property
     def places_shown(self) -> str:
         if not self.places:
             return ""
         return f"+{self.places}" if self.places > 0 else f"−{-self.places}"
+
+    @property
+    def places_label(self) -> str:
+        return _("%(n)s places") % {"n": self.places_shown} if self.places else ""
 
 
 @dataclass
@@ -319,6 +336,11 @@ class Row:
     change_day: Change | None = None
     change_week: Change | None = None
     visible: bool = False  # the user may open this unit's page
+    href: str = ""  # its page, set by the view when visible
+
+    @property
+    def changes(self) -> tuple[Change | None, Change | None]:
+        return (self.change_day, self.change_week)
 
     @property
     def unit(self) -> str:
@@ -343,13 +365,20 @@ def build_rows(
     week_before: dict[str, dict] | None = None,
 ) -> list[Row]:
     rows = []
+    separator = get_format("DECIMAL_SEPARATOR")
     for s in scores:
         rows.append(
             Row(
                 score=s,
-                total=Cell(s.total, Decimal(100), s.rank),
+                total=Cell(s.total, Decimal(100), separator=separator),
                 groups=[
-                    Cell(s.groups.get(c.key), c.maximum, s.group_ranks.get(c.key), c.name)
+                    Cell(
+                        s.groups.get(c.key),
+                        c.maximum,
+                        s.group_ranks.get(c.key),
+                        c.name,
+                        separator=separator,
+                    )
                     for c in cols
                 ],
                 change_day=_change(s, (day_before or {}).get(s.unit)),

@@ -17,6 +17,8 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import get_format
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_cookie
@@ -82,6 +84,15 @@ def _context(request, selection, latest, **extra) -> dict:
     }
 
 
+def _link(rows, url_name: str, selection, key=lambda row: row.unit) -> None:
+    """Set each visible row's link (one reverse() for the table, not one per row)."""
+    base = reverse(url_name, args=["-"])[: -len("-/")]
+    query = selection.query()
+    for row in rows:
+        if row.visible:
+            row.href = f"{base}{key(row)}/?{query}"
+
+
 def _export_or_page(request, tables, basename, template, context, *, found=True):
     try:
         response = export_response(request.GET, tables, basename)
@@ -103,6 +114,7 @@ def ranking(request, scope):
     if error:
         return error
     data = pages.national_ranking(selection, scope)
+    _link(data.rows, "scoring:province", selection, key=lambda row: row.score.province)
     title = _("National ranking of the 34 provinces")
     tables = [pages.ranking_table("ranking", title, data.rows, data.columns)]
     context = _context(request, selection, latest, ranking=data, title=title)
@@ -125,19 +137,12 @@ def province(request, scope, code):
     if error:
         return error
     detail = pages.province_detail(selection, province, scope)
+    _link(detail.units, "scoring:unit", selection)
     report = pages.statistics_report(selection, province.code)
     lines = pages.report_lines(report)
     communes = [r for r in detail.units if r.score.kind == UnitKind.COMMUNE]
     chart = charts.bar_chart(
-        [
-            charts.Bar(
-                r.score.label,
-                r.score.total,
-                reverse("scoring:unit", args=[r.unit]) + "?" + selection.query(),
-                r.total.band,
-            )
-            for r in communes
-        ],
+        [charts.Bar(r.score.label, r.score.total, r.href, r.total.band) for r in communes],
         chart_id="communes",
         title=_("Communes of %(province)s by total score") % {"province": province.name},
         description=_(
@@ -210,6 +215,7 @@ def unit(request, scope, key):
         y_max=max(c.maximum for c in cols),
     )
     tables = [pages.trend_table(trend, cols)]
+    trend_body = _trend_body(tables[0].rows)
     if score:
         tables.insert(0, pages.indicators_table(score, groups))
     context = _context(
@@ -221,6 +227,7 @@ def unit(request, scope, key):
         groups=groups,
         columns=cols,
         trend=trend,
+        trend_body=trend_body,
         total_chart=total_chart,
         group_chart=group_chart,
         sees_province=scope.sees_province(unit.province.code),
@@ -233,6 +240,27 @@ def unit(request, scope, key):
         "scoring/unit.html",
         context,
         found=score is not None,
+    )
+
+
+def _trend_body(rows) -> str:
+    """The trend table's rows (up to a year of days × 7 values), joined here: the same markup
+    through the template engine cell by cell costs more than the rest of the page."""
+    separator = get_format("DECIMAL_SEPARATOR")
+    return format_html_join(
+        "",
+        '<tr><th scope="row">{}</th>{}</tr>',
+        (
+            (
+                f"{row[0]:%d/%m/%Y}",
+                format_html_join(
+                    "",
+                    '<td class="num">{}</td>',
+                    ((pages.shown(v, separator=separator),) for v in row[1:]),
+                ),
+            )
+            for row in rows
+        ),
     )
 
 

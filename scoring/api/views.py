@@ -7,6 +7,7 @@ snapshots for the standard windows, a computation from the daily facts for a cus
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -160,26 +161,38 @@ class SeriesPagination(CursorPagination):
     max_page_size = 200
 
 
-def _score_body(score: pages.Score, selection: pages.Selection) -> dict:
+def _decimal(value) -> str | None:
+    """As DRF's DecimalField renders 2-decimal values (a string), without its per-field cost:
+    a page of the series carries 200 days × 21 indicators."""
+    return None if value is None else f"{Decimal(str(value)):.2f}"
+
+
+def _score_json(score: pages.Score, selection: pages.Selection) -> dict:
+    """One result of ``ScoreSerializer``, built directly as JSON-ready values."""
     version = selection.version
     column_of = {g: c.key for c in version.columns for g in c.groups}
     indicators = {}
     for indicator in version.indicators:
-        values = list(score.indicators.get(indicator.code) or []) + [None] * 4
+        numerator, denominator, ratio, points = (
+            list(score.indicators.get(indicator.code) or []) + [None] * 4
+        )[:4]
         indicators[indicator.code] = {
-            "numerator": values[0],
-            "denominator": values[1],
-            "ratio": pages.dec(values[2]),
-            "score": pages.dec(values[3]),
-            "max": indicator.max,
+            "numerator": numerator,
+            "denominator": denominator,
+            "ratio": _decimal(ratio),
+            "score": _decimal(points),
+            "max": _decimal(indicator.max),
             "group": column_of[indicator.group],
         }
     return {
-        **_selection_fields(selection),
-        "total": score.total,
+        "date": selection.date.isoformat(),
+        "window": selection.window,
+        "window_from": selection.date_from.isoformat(),
+        "methodology": selection.methodology,
+        "total": _decimal(score.total),
         "rank": score.rank,
         "rank_of": score.rank_of,
-        "groups": score.groups,
+        "groups": {k: _decimal(v) for k, v in score.groups.items()},
         "group_ranks": score.group_ranks,
         "indicators": indicators,
     }
@@ -229,9 +242,8 @@ class UnitScoresView(APIView):
         if params.get("window") == pages.CUSTOM:
             selection = _selection(params)
             score = pages.unit_score(selection, unit)
-            results = [] if score is None else [_score_body(score, selection)]
-            body = {**head, "next": None, "previous": None, "results": results}
-            return Response(serializers.UnitScoresPageSerializer(body).data)
+            results = [] if score is None else [_score_json(score, selection)]
+            return Response({**head, "next": None, "previous": None, "results": results})
 
         series_params = params.copy()
         series_params["date"] = params.get("to") or ""
@@ -247,14 +259,14 @@ class UnitScoresView(APIView):
             at = pages.Selection(
                 snapshot.date, selection.window, selection.methodology, snapshot.window_from
             )
-            results.append(_score_body(pages.Score.from_snapshot(snapshot), at))
+            results.append(_score_json(pages.Score.from_snapshot(snapshot), at))
         body = {
             **head,
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),
             "results": results,
         }
-        return Response(serializers.UnitScoresPageSerializer(body).data)
+        return Response(body)
 
 
 def _date(params, name: str) -> date | None:

@@ -246,3 +246,20 @@ def test_endpoints_are_documented(client):
     scores = schema["paths"]["/api/v1/units/{id}/scores/"]["get"]
     assert {"from", "to", "window", "cursor"} <= {p["name"] for p in scores["parameters"]}
     assert "403" in scores["responses"] and "200" in scores["responses"]
+
+
+def test_fast_series_rendering_matches_the_documented_serializer(client, nation, users):
+    """The series is rendered without DRF fields for speed; it must equal what the
+    documented serializer would output for the same data."""
+    from scoring.api.serializers import UnitScoresPageSerializer
+
+    body = api(client, users["national"], scores_url("42"), **{"from": "2025-07-01"}).json()
+    assert UnitScoresPageSerializer(body).data == body
+    custom = api(
+        client,
+        users["national"],
+        scores_url("42"),
+        window="custom",
+        **{"from": "2025-07-01", "to": "2025-07-03"},
+    ).json()
+    assert UnitScoresPageSerializer(custom).data == custom

@@ -501,3 +501,17 @@ def test_scoring_admin_index_links_the_rankings_page(client, nation, users):
     response = client.get("/admin/scoring/")
     assert response.status_code == 200
     assert 'href="/admin/scoring/rankings/"' in response.content.decode()
+
+
+def test_snapshot_filter_matches_the_unit_rule(nation, users):
+    latest = current_snapshots().filter(date=D, window="ytd", methodology="2026")
+    for role in ("national", "province", "staff", "citizen"):
+        scope = units_visible_to(users[role])
+        visible = set(latest.filter(scope.snapshot_filter()).values_list("unit", "province_id"))
+        expected = {
+            (unit, province)
+            for unit, province in latest.values_list("unit", "province_id")
+            if scope.sees_unit(unit, province)
+        }
+        assert visible == expected
+    assert {u for u, _ in visible} == set()  # the citizen sees nothing
