@@ -219,16 +219,31 @@ def check_database(result: LoadResult, citizen_ids: list[int]) -> dict:
 
 def stored_report(accepted: list[str], citizen_ids: list[int]) -> dict:
     """``accepted``: the codes the server acknowledged (one per Idempotency-Key)."""
-    from dossiers.models import Dossier, DossierEvent
-    from dossiers.workflow import State, is_legal_path
+    from dossiers.models import Dossier
 
     stored = Counter(
         Dossier.objects.filter(applicant_id__in=citizen_ids).values_list("code", flat=True)
     )
     accepted_codes = Counter(accepted)
+    return {
+        "stored": sum(stored.values()),
+        "accepted": len(accepted),
+        "lost": sorted(set(accepted_codes) - set(stored)),  # told "accepted", not stored
+        "duplicate_codes": sorted(c for c, n in accepted_codes.items() if n > 1),
+        "stored_not_acknowledged": sorted(set(stored) - set(accepted_codes)),
+        **history_report(Dossier.objects.filter(applicant_id__in=citizen_ids)),
+    }
+
+
+def history_report(dossiers) -> dict:
+    """Every history of ``dossiers`` (a queryset) starts with a submission or a reception,
+    chains each event's state to the next one's, and follows the transition table."""
+    from dossiers.models import DossierEvent
+    from dossiers.workflow import State, is_legal_path
+
     histories: dict[int, list] = {}
     for dossier_id, action, from_state, to_state in (
-        DossierEvent.objects.filter(dossier__applicant_id__in=citizen_ids)
+        DossierEvent.objects.filter(dossier__in=dossiers.values("pk"))
         .order_by("dossier_id", "at", "id")
         .values_list("dossier_id", "action", "from_state", "to_state")
     ):
@@ -240,15 +255,12 @@ def stored_report(accepted: list[str], citizen_ids: list[int]) -> dict:
             if to != states[-1]:
                 states.append(State(to))
         chained = all(a[2] == b[1] for a, b in zip(events, events[1:]))
-        if events[0][:2] != ("submit", None) or not chained or not is_legal_path(states):
+        first = events[0][:2] in (("submit", None), ("receive", None))
+        if not first or not chained or not is_legal_path(states):
             illegal.append((dossier_id, events))
     return {
-        "stored": sum(stored.values()),
-        "accepted": len(accepted),
-        "lost": sorted(set(accepted_codes) - set(stored)),  # told "accepted", not stored
-        "duplicate_codes": sorted(c for c, n in accepted_codes.items() if n > 1),
-        "stored_not_acknowledged": sorted(set(stored) - set(accepted_codes)),
         "histories": len(histories),
+        "events": sum(len(e) for e in histories.values()),
         "illegal_histories": illegal[:10],
         "illegal_count": len(illegal),
     }

@@ -19,6 +19,7 @@ from tests.reliability.load import Desk, Load
 from tests.reliability.processes import (
     PrivatePostgres,
     Server,
+    free_port,
     run_django,
 )
 from tests.reliability.test_load import save_figures
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.slow
 SECONDS = float(os.environ.get("RELIABILITY_RESTART_SECONDS", "45"))
 RESTART_AFTER = SECONDS / 3
 RECOVERY_GRACE = 5.0  # seconds after the restart in which stragglers may still fail
-PG_PORT, WEB_PORT = 5499, 8393
 CITIZENS, DESKS = 16, 4
 DATABASE = "portal_restart"
 
@@ -67,9 +67,9 @@ def booted_workers(log: Path) -> int:
 
 
 def test_a_database_restart_under_load_loses_nothing(tmp_path):
-    pg = PrivatePostgres(PG_PORT)
+    pg = PrivatePostgres(free_port())
     url = pg.url(DATABASE)
-    server = Server(WEB_PORT, tmp_path / "web.log", workers=2, threads=4, DATABASE_URL=url,
+    server = Server(free_port(), tmp_path / "web.log", workers=2, threads=4, DATABASE_URL=url,
                     REDIS_URL="", RELIABILITY_MAIL_DIR=tmp_path / "mail")  # fmt: skip
     try:
         pg.init()

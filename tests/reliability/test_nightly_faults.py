@@ -23,7 +23,14 @@ from dossiers.models import Procedure
 from portal.models import ManagerScope, ServiceCenter
 from scoring.models import IndexRun
 from tests.factories import CitizenFactory, StaffFactory, UserFactory
-from tests.reliability.processes import PrivateRedis, Server, Worker, control_app, wait_for
+from tests.reliability.processes import (
+    PrivateRedis,
+    Server,
+    Worker,
+    control_app,
+    free_port,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.worker,
@@ -33,7 +40,6 @@ pytestmark = [
 ]
 
 DAY = date(2025, 7, 11)  # a Friday
-REDIS_PORT, WEB_PORT = 6391, 8391
 CENTRES = ["P42", "C18073", "C18532", "P01", "C00004", "C25747"]
 
 
@@ -125,9 +131,9 @@ def test_a_killed_nightly_run_never_shows_and_the_next_run_equals_an_undisturbed
     assert previous.status == "complete"
     activity(DAY, per_centre=8, finish_every=1)  # what the next run must take into account
 
-    redis = PrivateRedis(REDIS_PORT, tmp_path)
+    redis = PrivateRedis(free_port(), tmp_path)
     redis.start()
-    server = Server(WEB_PORT, tmp_path / "web.log", workers=2, REDIS_URL=redis.url)
+    server = Server(free_port(), tmp_path / "web.log", workers=2, REDIS_URL=redis.url)
     worker = Worker(redis.url, tmp_path / "worker.log")
     client = control_app(redis.url)
     try:

@@ -26,12 +26,18 @@ from tests.factories import (
     ProcedureVersionFactory,
     StaffFactory,
 )
-from tests.reliability.processes import PrivateRedis, Worker, control_app, run_django, wait_for
+from tests.reliability.processes import (
+    PrivateRedis,
+    Worker,
+    control_app,
+    free_port,
+    run_django,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 CITIZENS = 50
-PORT = 6390
 
 SUBMIT = """
 import json, os, time
@@ -77,7 +83,7 @@ def test_submissions_during_a_broker_outage_are_notified_exactly_once(tmp_path, 
     citizens = [CitizenFactory() for _ in range(CITIZENS)]
     desk = StaffFactory(center=centre, roles=["receptionist"])
 
-    redis = PrivateRedis(PORT, tmp_path)
+    redis = PrivateRedis(free_port(), tmp_path)
     redis.start()
     redis.stop()  # the outage: the broker is down while citizens submit
 

@@ -10,11 +10,10 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from tests.factories import CitizenFactory, CommuneCenterFactory, ProcedureVersionFactory
-from tests.reliability.processes import port_open, run_django
+from tests.reliability.processes import free_port, run_django
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DEAD_REDIS_PORT = 6397
 
 REQUESTS = """
 import json, os
@@ -37,14 +36,14 @@ print(json.dumps(answers))
 
 
 def test_the_api_keeps_accepting_submissions_when_redis_is_down():
-    assert not port_open(DEAD_REDIS_PORT)
+    dead_port = free_port()  # nothing listens there
     centre = CommuneCenterFactory()
     procedure = ProcedureVersionFactory().procedure
     citizen = CitizenFactory()
     token = Token.objects.create(user=citizen)
     result = run_django(
         REQUESTS,
-        REDIS_URL=f"redis://127.0.0.1:{DEAD_REDIS_PORT}/0",
+        REDIS_URL=f"redis://127.0.0.1:{dead_port}/0",
         TOKEN=token.key,
         PROCEDURE=procedure.code,
         CENTRE=centre.code,
