@@ -13,18 +13,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Case, ExpressionWrapper, IntegerField, Q, Sum, Value, When
 
 from dossiers.models import Procedure, ProcedureVersion
 from portal.calendar import WorkingCalendar, working_calendar
 from portal.models import Province, ServiceCenter
 from scoring import methodology as M
+from scoring.facts import Dialect, month_bits
 from scoring.models import (
     FLOW_FIELDS,
+    PROCEDURE_DAY_FIELDS,
     STOCK_FIELDS,
     CertifiedCopyService,
     DailyFact,
-    DailyProcedureFact,
+    MonthlyProcedureFact,
     OnlineService,
     ProcedurePublication,
     UnitKind,
@@ -211,15 +214,7 @@ def windows_facts(
             "center_id", "day", *STOCK_FIELDS
         )
     }
-    flags = {"online": "received_online", "fee": "fee_bearing", "paid": "paid_online"}
-    flags["population"] = "received_population"
-    procedure_rows = list(
-        DailyProcedureFact.objects.filter(province_filter, day__range=(first + timedelta(1), last))
-        .annotate(mask=mask)
-        .values("center_id", "procedure_id", "mask")
-        .annotate(**{flag: Sum(column) for flag, column in flags.items()})
-        .order_by()
-    )
+    procedure_rows = _procedure_rows(windows, provinces)
     online = list(
         OnlineService.objects.filter(
             Q() if provinces is None else Q(center__province_id__in=provinces),
@@ -280,18 +275,18 @@ def windows_facts(
             for f in STOCK_FIELDS:
                 unit.start[f] = start[f] if start else 0
                 unit.end[f] = end[f] if end else 0
-        for row in procedure_rows:
-            unit = centers.get(row["center_id"])
-            if unit is None or not row["mask"] & bit:
+        for center_id, pid, *flags in procedure_rows:
+            unit = centers.get(center_id)
+            if unit is None:
                 continue
-            pid = row["procedure_id"]
-            if row["online"]:
+            used_online, fee_data, paid_online, population = flags[4 * n : 4 * n + 4]
+            if used_online:
                 unit.used_online.add(pid)
-            if row["fee"]:
+            if fee_data:
                 unit.fee_data.add(pid)
-            if row["paid"]:
+            if paid_online:
                 unit.paid_online.add(pid)
-            if row["population"]:
+            if population:
                 unit.population.add(pid)
         for cid, pid, since in online:
             if cid in centers and since <= date_to:
@@ -312,6 +307,39 @@ def windows_facts(
             WindowFacts(date_from, date_to, units, dict(transparency), fee_procedures[date_to])
         )
     return results
+
+
+def _procedure_rows(windows: list[tuple[date, date]], provinces: list[str] | None) -> list[tuple]:
+    """(centre, procedure, then for each window: online, fee, paid, population flags) — whether
+    a day of the window has its bit set in the monthly procedure facts."""
+    sql = Dialect(connection.vendor)
+    table = MonthlyProcedureFact._meta.db_table
+    params: list = []
+    cells = []
+    for a, b in windows:
+        masks = month_bits(a, b)
+        for column in PROCEDURE_DAY_FIELDS:
+            cases = " ".join("WHEN %s THEN %s" for _ in masks)
+            for month, bits in masks.items():
+                params += [sql.adapt_day(month), bits]
+            cells.append(
+                f"MAX(CASE WHEN ({column} & (CASE month {cases} ELSE 0 END)) <> 0 "
+                "THEN 1 ELSE 0 END)"
+            )
+    first = min(a for a, _ in windows).replace(day=1)
+    last = max(b for _, b in windows)
+    where = "month >= %s AND month <= %s"
+    params += [sql.adapt_day(first), sql.adapt_day(last)]
+    if provinces is not None:
+        where += f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
+        params += list(provinces)
+    query = (
+        f"SELECT center_id, procedure_id, {', '.join(cells)} FROM {table} WHERE {where} "
+        "GROUP BY center_id, procedure_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
 
 
 def _window_mask(windows: list[tuple[date, date]]):

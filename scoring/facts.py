@@ -47,11 +47,11 @@ from dossiers.workflow import OPEN_STATES, State
 from portal.models import ServiceCenter
 from scoring.models import (
     FLOW_FIELDS,
-    PROCEDURE_FLOW_FIELDS,
+    PROCEDURE_DAY_FIELDS,
     STOCK_FIELDS,
     DailyFact,
-    DailyProcedureFact,
     FactDay,
+    MonthlyProcedureFact,
 )
 
 OPEN = ", ".join(str(int(s)) for s in sorted(OPEN_STATES))
@@ -101,6 +101,17 @@ class Dialect:
     def least(self, a: str, b: str) -> str:
         return f"LEAST({a}, {b})" if self.pg else f"MIN({a}, {b})"
 
+    def day_bit(self, day: str) -> str:
+        """1 << (day of month − 1)."""
+        if self.pg:
+            return f"(1 << (CAST(EXTRACT(DAY FROM {day}) AS integer) - 1))"
+        return f"(1 << (CAST(strftime('%%d', {day}) AS INTEGER) - 1))"
+
+    def month_start(self, day: str) -> str:
+        if self.pg:
+            return f"CAST(date_trunc('month', {day}) AS date)"
+        return f"date({day}, 'start of month')"
+
     def next_day(self, expr: str) -> str:
         return f"CAST({expr} + 1 AS date)" if self.pg else f"date({expr}, '+1 day')"
 
@@ -138,7 +149,7 @@ def _tables():
         "version": ProcedureVersion._meta.db_table,
         "center": ServiceCenter._meta.db_table,
         "fact": DailyFact._meta.db_table,
-        "procfact": DailyProcedureFact._meta.db_table,
+        "procmonth": MonthlyProcedureFact._meta.db_table,
     }
 
 
@@ -415,34 +426,94 @@ WHERE {anything}
 
 
 def _procedure_facts_sql(sql: Dialect) -> str:
+    """Set the day bits of the range in the monthly procedure facts (after the range's bits were
+    cleared): one upsert, OR-ing each (month, centre, procedure)'s new bits in."""
     t = _tables()
     ld = sql.local_date
     fee_online = "d.fee_vnd > 0 AND d.payment_channel = 'online' AND d.paid_at IS NOT NULL"
-    cols = PROCEDURE_FLOW_FIELDS
-    sums = ", ".join(f"SUM(m.{c})" for c in cols)
+    flags = {
+        "online_days": "received_online",
+        "fee_days": "fee_bearing",
+        "paid_days": "paid_online",
+        "population_days": "received_population",
+    }
+    # Different days are different bits: a distinct sum of bits is their OR (SQLite has no
+    # bit_or aggregate).
+    bits = ", ".join(
+        f"SUM(DISTINCT CASE WHEN p.{flag} > 0 THEN {sql.day_bit('p.day')} ELSE 0 END) AS {column}"
+        for column, flag in flags.items()
+    )
+    columns = ", ".join(flags)
+    merge = ", ".join(f"{c} = {t['procmonth']}.{c} | excluded.{c}" for c in flags)
     return f"""
-INSERT INTO {t["procfact"]} (day, center_id, province_id, procedure_id, {", ".join(cols)})
-WITH m AS (
-    SELECT d.center_id, {ld("d.accepted_at")} AS day, v.procedure_id,
-        {_flag(f"d.channel = {ONLINE_CHANNEL}")} AS received_online,
-        {_flag("d.fee_vnd > 0")} AS fee_bearing,
-        {_flag(f"{fee_online} AND {ld('d.paid_at')} <= {ld('d.accepted_at')}")} AS paid_online,
-        {_flag("d.population_data")} AS received_population
-    FROM {t["dossier"]} d JOIN {t["version"]} v ON v.id = d.procedure_version_id
-    WHERE d.accepted_at >= %(s_from)s AND d.accepted_at < %(e_to)s
-    UNION ALL
-    SELECT d.center_id, {ld("d.finished_at")} AS day, v.procedure_id,
-        0, 0, 1, 0
-    FROM {t["dossier"]} d JOIN {t["version"]} v ON v.id = d.procedure_version_id
-    WHERE d.finished_at >= %(s_from)s AND d.finished_at < %(e_to)s
-      AND d.accepted_at IS NOT NULL
-      AND {fee_online} AND {ld("d.paid_at")} > {ld("d.accepted_at")}
-)
-SELECT m.day, m.center_id, c.province_id, m.procedure_id, {sums}
-FROM m JOIN {t["center"]} c ON c.id = m.center_id
-GROUP BY m.day, m.center_id, c.province_id, m.procedure_id
-HAVING {" + ".join(f"SUM(m.{c})" for c in cols)} > 0
+INSERT INTO {t["procmonth"]} (month, center_id, province_id, procedure_id, {columns})
+SELECT month, center_id, province_id, procedure_id, {columns} FROM (
+    WITH m AS (
+        SELECT d.center_id, {ld("d.accepted_at")} AS day, v.procedure_id,
+            {_flag(f"d.channel = {ONLINE_CHANNEL}")} AS received_online,
+            {_flag("d.fee_vnd > 0")} AS fee_bearing,
+            {_flag(f"{fee_online} AND {ld('d.paid_at')} <= {ld('d.accepted_at')}")} AS paid_online,
+            {_flag("d.population_data")} AS received_population
+        FROM {t["dossier"]} d JOIN {t["version"]} v ON v.id = d.procedure_version_id
+        WHERE d.accepted_at >= %(s_from)s AND d.accepted_at < %(e_to)s
+        UNION ALL
+        SELECT d.center_id, {ld("d.finished_at")} AS day, v.procedure_id, 0, 0, 1, 0
+        FROM {t["dossier"]} d JOIN {t["version"]} v ON v.id = d.procedure_version_id
+        WHERE d.finished_at >= %(s_from)s AND d.finished_at < %(e_to)s
+          AND d.accepted_at IS NOT NULL
+          AND {fee_online} AND {ld("d.paid_at")} > {ld("d.accepted_at")}
+    ),
+    p AS (
+        SELECT day, center_id, procedure_id, SUM(received_online) AS received_online,
+            SUM(fee_bearing) AS fee_bearing, SUM(paid_online) AS paid_online,
+            SUM(received_population) AS received_population
+        FROM m GROUP BY day, center_id, procedure_id
+    )
+    SELECT {sql.month_start("p.day")} AS month, p.center_id, c.province_id, p.procedure_id, {bits}
+    FROM p JOIN {t["center"]} c ON c.id = p.center_id
+    GROUP BY 1, 2, 3, 4
+) x
+WHERE online_days + fee_days + paid_days + population_days > 0
+ON CONFLICT (month, center_id, procedure_id) DO UPDATE SET {merge}
 """
+
+
+def month_bits(day_from: date, day_to: date) -> dict[date, int]:
+    """{first day of month: bit mask of the days of ``day_from`` .. ``day_to`` in that month}."""
+    masks: dict[date, int] = {}
+    for day in _days(day_from, day_to):
+        month = day.replace(day=1)
+        masks[month] = masks.get(month, 0) | (1 << (day.day - 1))
+    return masks
+
+
+def _clear_procedure_days(day_from: date, day_to: date) -> None:
+    """Forget what already computed days of the range said in the monthly procedure facts
+    (they are recomputed). A day computed for the first time — every night — has no bits yet:
+    nothing to clear."""
+    computed = FactDay.objects.filter(day__range=(day_from, day_to)).values_list("day", flat=True)
+    masks: dict[date, int] = {}
+    for day in computed:
+        for month, bits in month_bits(day, day).items():
+            masks[month] = masks.get(month, 0) | bits
+    table = MonthlyProcedureFact._meta.db_table
+    keep_all = (1 << 31) - 1
+    sql = Dialect(connection.vendor)
+    with connection.cursor() as cursor:
+        for month, bits in sorted(masks.items()):
+            touched = " OR ".join(f"({c} & %s) <> 0" for c in PROCEDURE_DAY_FIELDS)
+            cursor.execute(
+                f"UPDATE {table} SET "
+                + ", ".join(f"{c} = {c} & %s" for c in PROCEDURE_DAY_FIELDS)
+                + f" WHERE month = %s AND ({touched})",
+                [keep_all & ~bits] * len(PROCEDURE_DAY_FIELDS)
+                + [sql.adapt_day(month)]
+                + [bits] * len(PROCEDURE_DAY_FIELDS),
+            )
+    if masks:
+        MonthlyProcedureFact.objects.filter(
+            month__in=list(masks), online_days=0, fee_days=0, paid_days=0, population_days=0
+        ).delete()
 
 
 @dataclass(frozen=True)
@@ -473,7 +544,7 @@ def facts_compute(*, day_from: date, day_to: date | None = None) -> FactsSummary
     }
     with transaction.atomic(), connection.cursor() as cursor:
         DailyFact.objects.filter(day__range=(day_from, day_to)).delete()
-        DailyProcedureFact.objects.filter(day__range=(day_from, day_to)).delete()
+        _clear_procedure_days(day_from, day_to)
         cursor.execute(_facts_sql(sql), params)
         fact_rows = cursor.rowcount
         cursor.execute(_procedure_facts_sql(sql), params)

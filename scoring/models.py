@@ -293,13 +293,16 @@ STOCK_FIELDS = (
 )
 
 
-class DailyProcedureFact(models.Model):
-    """Per centre, day and procedure: what the procedure-distinct indicators need (a province
-    counts each procedure once, whatever the number of its centres using it)."""
+class MonthlyProcedureFact(models.Model):
+    """Per centre, month and procedure: on which days of the month the procedure had an online
+    dossier, a fee-bearing dossier, an online payment, a dossier using population data — one
+    bit per day (bit 0 = the 1st). What the procedure-distinct indicators need, exactly for any
+    window (a province counts each procedure once, whatever the number of its centres), in
+    about one row per active centre and procedure a month instead of one per day."""
 
-    day = models.DateField(_("day"))
+    month = models.DateField(_("month"))  # its first day
     # Derived rows rewritten by the job: no per-row foreign-key triggers and no single-column
-    # indexes (the composite indexes below serve every read), so a night's insert stays cheap.
+    # indexes (the composite indexes below serve every read), so a night's write stays cheap.
     center = models.ForeignKey(
         ServiceCenter,
         on_delete=models.CASCADE,
@@ -313,23 +316,23 @@ class DailyProcedureFact(models.Model):
     procedure = models.ForeignKey(
         Procedure, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
-    received_online = _count(_("received online"))
-    fee_bearing = _count(_("fee-bearing dossiers"))
-    paid_online = _count(_("paid online"))
-    received_population = _count(_("using population data"))
+    online_days = models.IntegerField(_("days with an online dossier"), default=0)
+    fee_days = models.IntegerField(_("days with a fee-bearing dossier"), default=0)
+    paid_days = models.IntegerField(_("days with an online payment"), default=0)
+    population_days = models.IntegerField(_("days with population data used"), default=0)
 
     class Meta:
-        verbose_name = _("daily procedure fact")
-        verbose_name_plural = _("daily procedure facts")
+        verbose_name = _("monthly procedure fact")
+        verbose_name_plural = _("monthly procedure facts")
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "center", "procedure"], name="one_procedure_fact_per_center_day"
+                fields=["month", "center", "procedure"], name="one_procedure_fact_per_month"
             )
         ]
-        indexes = [models.Index(fields=["province", "day"], name="procfact_province_day")]
+        indexes = [models.Index(fields=["province", "month"], name="procmonth_province_month")]
 
 
-PROCEDURE_FLOW_FIELDS = ("received_online", "fee_bearing", "paid_online", "received_population")
+PROCEDURE_DAY_FIELDS = ("online_days", "fee_days", "paid_days", "population_days")
 
 
 # --- Runs, snapshots, publication ---------------------------------------------------------------

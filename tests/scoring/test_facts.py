@@ -9,7 +9,7 @@ import pytest
 from scoring import methodology as M
 from scoring.counts import window_facts
 from scoring.facts import facts_compute, facts_ensure, missing_ranges
-from scoring.models import FLOW_FIELDS, STOCK_FIELDS, DailyFact, DailyProcedureFact
+from scoring.models import FLOW_FIELDS, STOCK_FIELDS, DailyFact, MonthlyProcedureFact
 from scoring.services import certified_copy_set, online_catalogue_set, publication_facts_set
 from tests.scoring.conftest import at
 
@@ -415,22 +415,45 @@ def test_window_sums_equal_flows_plus_stocks(known):
 
 
 def test_procedure_facts(known, org):
+    """One row per centre, month and procedure, one bit per day of the month."""
     rows = set(
-        DailyProcedureFact.objects.values_list(
-            "day",
-            "procedure__code",
-            "received_online",
-            "fee_bearing",
-            "paid_online",
-            "received_population",
+        MonthlyProcedureFact.objects.values_list(
+            "month", "procedure__code", "online_days", "fee_days", "paid_days", "population_days"
         )
     )
+    day = {d: 1 << (d - 1) for d in range(1, 32)}
     assert rows == {
-        (date(2025, 7, 7), "9.000001", 1, 0, 0, 0),  # B online
-        (date(2025, 7, 8), "9.000002", 0, 1, 0, 0),  # L fee-bearing
-        (date(2025, 7, 10), "9.000002", 1, 2, 1, 1),  # H online, paid, population; K fee
-        (date(2025, 7, 11), "9.000002", 0, 0, 1, 0),  # L paid online, counted at its finish
+        (date(2025, 7, 1), "9.000001", day[7], 0, 0, 0),  # B online on the 7th
+        # L fee-bearing on the 8th; H online, paid, population and K fee-bearing on the 10th;
+        # L paid online, counted at its finish on the 11th.
+        (date(2025, 7, 1), "9.000002", day[10], day[8] | day[10], day[10] | day[11], day[10]),
     }
+    # Recomputing a day clears and sets only that day's bits.
+    facts_compute(day_from=date(2025, 7, 10))
+    assert (
+        set(
+            MonthlyProcedureFact.objects.values_list(
+                "month",
+                "procedure__code",
+                "online_days",
+                "fee_days",
+                "paid_days",
+                "population_days",
+            )
+        )
+        == rows
+    )
+
+
+def test_procedure_sets_per_window(known):
+    facts = window_facts(date_from=date(2025, 7, 9), date_to=date(2025, 7, 10))
+    unit = facts.units["C91001"]
+    fee = {p for p in unit.fee_data}
+    assert len(fee) == 1 and unit.paid_online == fee and unit.population == fee
+    assert unit.used_online == fee  # H on the 10th; B (the other procedure) was on the 7th
+    facts = window_facts(date_from=date(2025, 7, 11), date_to=date(2025, 7, 11))
+    assert facts.units["C91001"].paid_online == fee  # L, paid online, finished on the 11th
+    assert facts.units["C91001"].fee_data == set()
 
 
 def test_facts_ensure_backfills_never_computed_days(org, make_dossier):
