@@ -122,7 +122,8 @@ class Worker:
 
 def control_app(broker: str) -> Celery:
     """A Celery client bound to ``broker`` (the project's app is bound to the shared Redis)."""
-    app = Celery("reliability-probe", broker=broker, backend=broker)
+    # Not the current app: tasks bound to the current app must keep the project's broker.
+    app = Celery("reliability-probe", broker=broker, backend=broker, set_as_current=False)
     app.conf.broker_connection_retry_on_startup = False
     return app
 
