@@ -172,7 +172,7 @@ def window_facts(
 def windows_facts(
     *, windows: list[tuple[date, date]], provinces: Iterable[str] | None = None
 ) -> list[WindowFacts]:
-    """``window_facts`` for several windows at once, with the same 9 queries (a night's month,
+    """``window_facts`` for several windows at once, with the same 10 queries (a night's month,
     quarter and year to date read the facts table once)."""
     for date_from, date_to in windows:
         if date_to < date_from:

@@ -6,7 +6,8 @@ day): every dossier, rating and petition touching the range becomes a few *marke
 (+1 / −1 on the day it enters or leaves a stock, 1 on the day of a flow), the markers are summed
 per centre and day, and a running sum over the days turns the stock deltas into day-end stocks.
 Stock intervals are clamped to the range, so a range needs no earlier facts and one day, a month
-or a year give the same rows.
+or a year give the same rows. The procedure-distinct indicators get one bit per day in
+``MonthlyProcedureFact`` (per centre, month and procedure), set by one upsert.
 
 What a day touches: dossiers accepted or finished that day (indexes on ``accepted_at`` and
 ``finished_at``), dossiers open now (the partial index on open states), dossiers finished after

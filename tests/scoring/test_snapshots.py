@@ -258,3 +258,14 @@ def test_unit_kinds_and_keys(activity):
         "C92001": UnitKind.COMMUNE,
         "C92002": UnitKind.COMMUNE,
     }
+
+
+def test_window_facts_take_a_fixed_number_of_queries(activity, django_assert_max_num_queries):
+    from scoring.counts import windows_facts
+
+    with django_assert_max_num_queries(10):
+        facts = windows_facts(
+            windows=[(date(2025, 7, 1), DAY), (date(2025, 1, 1), DAY), (date(2025, 7, 3), DAY)]
+        )
+    assert len(facts) == 3
+    assert len(facts[0].units) == 9
