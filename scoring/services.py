@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from dossiers.models import OnlineLevel, Procedure, ProcedureVersion
 from portal.models import Commune, Province, ServiceCenter
-from scoring.facts import facts_ensure
+from scoring.facts import facts_compute, facts_ensure  # noqa: F401 (facts_compute: contracts.md)
 from scoring.models import (
     CertifiedCopyService,
     IndexPublication,
