@@ -13,6 +13,7 @@ import hashlib
 import math
 import random
 import time
+from array import array
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,9 +39,10 @@ from simulator.writer import (
     encode_batches,
     reserve_ids,
     table_specs,
+    write_rows,
 )
 
-FLUSH_DOSSIERS = 20_000  # dossiers per write transaction (bounded memory)
+FLUSH_DOSSIERS = 5_000  # dossiers per write transaction: small, so generating and copying overlap
 SIM_PREFIX = "sim-"  # usernames of simulated people: sim-<CCCD>, sim-desk-<centre>, ...
 
 FAMILY = (
@@ -197,7 +199,10 @@ def reset_scope(provinces: list[str]) -> dict[str, int]:
     everything = not Dossier.objects.exclude(center__province_id__in=provinces).exists() and (
         not Petition.objects.exclude(center__province_id__in=provinces).exists()
     )
-    all_provinces = everything and connection.vendor == "postgresql"
+    # (Not inside a caller's transaction: rows it wrote still have deferred key checks pending.)
+    all_provinces = (
+        everything and connection.vendor == "postgresql" and not connection.in_atomic_block
+    )
     from portal.history import history_purge
 
     with history_purge(), service_writes(), connection.cursor() as cursor:
@@ -385,57 +390,62 @@ def citizens_needed(gen: Generator, province: str, days: list[date]) -> int:
     return max(20, math.ceil(expected / per_citizen))
 
 
+CITIZEN_BATCH = 50_000  # citizens per write: a big province's million stays out of memory
+
+
 def create_citizens(gen: Generator, days: list[date], joined: date) -> int:
-    """Simulated citizens of every province (deterministic by seed), written in bulk."""
+    """Simulated citizens of every province (deterministic by seed), written in bulk. Their
+    ids are kept as 8-byte integers (``array``): the generator draws applicants from them."""
     from portal.models import User
 
     group = Group.objects.filter(name="Citizens").values_list("id", flat=True).first()
     joined_at = local_minute(joined) + 7 * 60  # 07:00 of the first simulated day
+    enc = CopyEncoder() if connection.vendor == "postgresql" else SqliteEncoder()
+    specs = {
+        "user": (
+            User._meta.db_table,
+            [
+                "id",
+                "password",
+                "last_login",
+                "is_superuser",
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "is_staff",
+                "is_active",
+                "date_joined",
+                "citizen_id",
+                "phone",
+            ],
+        ),  # fmt: skip
+        "user_group": (User.groups.through._meta.db_table, ["user_id", "group_id"]),
+    }
     total = 0
     for province in gen.scenario.provinces:
         n = citizens_needed(gen, province, days)
         rng = random.Random(derived_seed(gen.seed, province, "citizens"))
         offset = rng.randrange(CCCD_SPACE)
-        ids = reserve_ids(User._meta.db_table, n, _ID_STATE)
-        rows = Rows()
-        enc = CopyEncoder() if connection.vendor == "postgresql" else SqliteEncoder()
-        for i, uid in enumerate(ids):
-            number = cccd(province, i, offset)
-            sex = int(number[3]) % 2
-            family = rng.choices(FAMILY, weights=FAMILY_WEIGHTS)[0]
-            last = f"{family} {rng.choice(MIDDLE[sex])}"
-            first = rng.choice(GIVEN[sex])
-            values = (
-                uid, "!", None, False, f"{SIM_PREFIX}{number}", first, last, "", False, True,
-                joined_at, number, "",
-            )  # fmt: skip
-            rows.add("user", _encode_user(enc, values))
-            if group:
-                rows.add("user_group", _encode_pair(enc, uid, group))
-        specs = {
-            "user": (
-                User._meta.db_table,
-                [
-                    "id",
-                    "password",
-                    "last_login",
-                    "is_superuser",
-                    "username",
-                    "first_name",
-                    "last_name",
-                    "email",
-                    "is_staff",
-                    "is_active",
-                    "date_joined",
-                    "citizen_id",
-                    "phone",
-                ],
-            ),  # fmt: skip
-            "user_group": (User.groups.through._meta.db_table, ["user_id", "group_id"]),
-        }
-        from simulator.writer import write_rows
-
-        write_rows(rows, specs)
+        ids = array("q")
+        for start in range(0, n, CITIZEN_BATCH):
+            batch = reserve_ids(User._meta.db_table, min(CITIZEN_BATCH, n - start), _ID_STATE)
+            rows = Rows()
+            for i, uid in enumerate(batch, start=start):
+                number = cccd(province, i, offset)
+                sex = int(number[3]) % 2
+                family = rng.choices(FAMILY, weights=FAMILY_WEIGHTS)[0]
+                last = f"{family} {rng.choice(MIDDLE[sex])}"
+                first = rng.choice(GIVEN[sex])
+                values = (
+                    uid, "!", None, False, f"{SIM_PREFIX}{number}", first, last, "", False, True,
+                    joined_at, number, "",
+                )  # fmt: skip
+                rows.add("user", _encode_user(enc, values))
+                if group:
+                    rows.add("user_group", _encode_pair(enc, uid, group))
+            write_rows(rows, specs)
+            ids.extend(batch)
         gen.world.citizens[province] = ids
         total += n
     return total
@@ -598,32 +608,97 @@ def _generate(opts: Options, summary: Summary, begin: date, write) -> None:
         summary.counts["petitions"] += rows.count("petition")
 
     t0 = time.perf_counter()
-    # A writer thread has its own connection: it cannot see rows of an enclosing transaction
-    # (a test, a caller's atomic block), so it only runs in autocommit mode.
-    threaded = postgres and not connection.in_atomic_block
-    pipeline = Pipeline(specs, threaded=threaded, on_written=written)
-    pending: list[DayBatch] = []
-    pending_dossiers = 0
+    # Writers with a connection of their own (a thread, a process) cannot see rows of an
+    # enclosing transaction (a test, a caller's atomic block): only in autocommit mode.
+    parallel = postgres and not connection.in_atomic_block
+    pipeline = Pipeline(specs, on_written=written)
     try:
-        for day in days:
-            for province in scenario.provinces:
-                batch = gen.province_day(province, day)
-                for d in batch.dossiers:
-                    summary.states[d.state] += 1
-                pending.append(batch)
-                pending_dossiers += len(batch.dossiers)
-                bar.update(1)
-                if pending_dossiers >= FLUSH_DOSSIERS:
-                    pipeline.put(_encode(encoder, pending, columns))
-                    bar.set_postfix(dossiers=f"{sum(summary.states.values()):,}")
-                    pending, pending_dossiers = [], 0
-        if pending:
-            pipeline.put(_encode(encoder, pending, columns))
+        if parallel:
+            stream = _flushes_in_a_process(gen, days, columns)
+        else:
+            stream = _flushes(gen, days, encoder, columns)
+        for rows, states, steps in stream:
+            pipeline.put(rows)
+            summary.states.update(states)
+            bar.update(steps)
+            bar.set_postfix(dossiers=f"{sum(summary.states.values()):,}")
     finally:
         pipeline.close()
         bar.close()
     summary.generate_seconds = time.perf_counter() - t0
     summary.phases["dossiers"] = summary.generate_seconds
+
+
+def _flushes(gen: Generator, days: list[date], encoder, columns: list[str]):
+    """Encoded batches of about FLUSH_DOSSIERS dossiers, with the end states of their
+    dossiers and how many province-days they cover, day after day, province after province."""
+    pending: list[DayBatch] = []
+    pending_dossiers = steps = 0
+    states: Counter = Counter()
+    for day in days:
+        for province in gen.scenario.provinces:
+            batch = gen.province_day(province, day)
+            for d in batch.dossiers:
+                states[d.state] += 1
+            pending.append(batch)
+            pending_dossiers += len(batch.dossiers)
+            steps += 1
+            if pending_dossiers >= FLUSH_DOSSIERS:
+                yield _encode(encoder, pending, columns), states, steps
+                pending, pending_dossiers, steps, states = [], 0, 0, Counter()
+    if pending or steps:
+        yield _encode(encoder, pending, columns), states, steps
+
+
+def _flushes_in_a_process(gen: Generator, days: list[date], columns: list[str]):
+    """The same flushes, generated and encoded by a child process while this one copies the
+    previous flush into the database: on two cores, Python works on one and PostgreSQL on the
+    other (a thread would share the interpreter lock with the copying). The queue holds two
+    flushes, so memory stays flat."""
+    import multiprocessing
+    import queue as queues
+
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    channel = context.Queue(maxsize=2)
+    connections.close_all()  # the child opens its own connection (for the id sequences)
+    child = context.Process(target=_produce, args=(channel, gen, days, columns), daemon=True)
+    child.start()
+    try:
+        while True:
+            try:
+                kind, item = channel.get(timeout=5)
+            except queues.Empty:
+                if not child.is_alive():
+                    raise RuntimeError("the generating process died without a word") from None
+                continue
+            if kind == "rows":
+                yield item
+            elif kind == "done":
+                break
+            else:
+                raise RuntimeError(f"the generating process failed:\n{item}")
+        child.join()
+    finally:
+        if child.is_alive():
+            child.terminate()
+            child.join()
+
+
+def _produce(channel, gen: Generator, days: list[date], columns: list[str]) -> None:
+    import traceback
+
+    from django.db import connections
+
+    try:
+        for item in _flushes(gen, days, CopyEncoder(), columns):
+            channel.put(("rows", item))
+        channel.put(("done", None))
+    except BaseException:
+        channel.put(("error", traceback.format_exc()))
+    finally:
+        connections.close_all()
 
 
 def _encode(encoder, batches: list[DayBatch], columns: list[str]) -> Rows:

@@ -60,7 +60,7 @@ class Row:
                 f"{self.target:.0f}",
                 f"{self.simulated:.0f}",
                 f"{self.difference:+.0f}",
-                "0",
+                f"±{self.tolerance:g}" if self.tolerance else "exact",
                 self._ok(),
             )
         return (

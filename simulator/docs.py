@@ -55,8 +55,10 @@ method of `simulator.lifecycle.SimDossier` with exactly the effect of the matchi
 `dossiers/services.py`; `tests/simulator/test_replay.py` replays generated dossiers through the
 services and compares every field and history row.
 
-Rows are written in batches of 20,000 dossiers: PostgreSQL `COPY` (psycopg 3) from a writer
-thread while the next batch is generated, bulk inserts on SQLite. Day counters
+Rows are written in batches of 5,000 dossiers, one transaction each: PostgreSQL `COPY`
+(psycopg 3) while a child process generates and encodes the next batch (Python on one core,
+PostgreSQL on the other; two batches in flight at most, so memory stays flat), bulk inserts on
+SQLite. Day counters
 (`DossierCounter`) are written too, so the desks number their next dossiers after the
 simulated ones. Staff are one receptionist and one officer per centre (`sim-desk-<centre>`,
 `sim-officer-<centre>`); citizens are `sim-<CCCD>` with unique 12-digit citizen IDs beginning

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -278,7 +279,10 @@ class Generator:
         plan = model.plans[level]
         online_share = p["channels.online_share"][level]
         if working:
-            code = rng.choices(plan.codes, cum_weights=plan.cum)[0]
+            # random.choices with cum_weights, without its per-call overhead (same draws)
+            code = plan.codes[
+                bisect_right(plan.cum, rng.random() * plan.cum[-1], 0, len(plan.cum) - 1)
+            ]
             can_online = code in model.used
             # Online more often where the service exists, so that the level reaches its share.
             q = min(1.0, online_share / plan.online_weight) if plan.online_weight else 0.0
@@ -286,7 +290,8 @@ class Generator:
         else:
             if not plan.online_codes:
                 return None
-            code = rng.choices(plan.online_codes, cum_weights=plan.online_cum)[0]
+            cum = plan.online_cum
+            code = plan.online_codes[bisect_right(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
             online = True
         version = self.world.version_on(code, day)
         if version is None or not citizens:

@@ -228,7 +228,7 @@ class SimDossier:
         self.digitised = bool(digitised)
         self.presented_documents = list(documents)
         self.state = S_ACCEPTED
-        data = f'{{"documents": {_names(documents)}, "due_at": "{iso(self.due_at)}"}}'
+        data = f'{{"documents": {names_json(documents)}, "due_at": "{iso(self.due_at)}"}}'
         self.events.append(Event("receive", None, S_ACCEPTED, actor, at, "", data))
 
     # -- reception ----------------------------------------------------------------------------
@@ -274,7 +274,7 @@ class SimDossier:
         self.paused_at = None
         self.presented_documents = self.presented_documents + list(documents)
         data = (
-            f'{{"documents": {_names(documents)}, "paused_minutes": {paused}, '
+            f'{{"documents": {names_json(documents)}, "paused_minutes": {paused}, '
             f'"due_at_before": "{iso(before)}", "due_at": "{iso(self.due_at)}"}}'
         )
         self._act("supplement", actor, at, data=data)
@@ -373,7 +373,8 @@ class SimDossier:
 _NAMES_CACHE: dict[tuple[str, ...], str] = {}
 
 
-def _names(names: list[str]) -> str:
+def names_json(names: list[str]) -> str:
+    """A list of document names as JSON (cached: a few procedures' lists repeat)."""
     key = tuple(names)
     text = _NAMES_CACHE.get(key)
     if text is None:
@@ -384,4 +385,4 @@ def _names(names: list[str]) -> str:
 
 
 def _docs_json(names: list[str]) -> str:
-    return f'{{"documents": {_names(names)}}}'
+    return f'{{"documents": {names_json(names)}}}'

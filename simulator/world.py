@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,7 +42,7 @@ class World:
     centres: dict[str, list[Centre]]  # by province: provincial centre first, then communes
     versions: dict[str, list[Version]]  # by procedure code, oldest first
     staff: dict[int, tuple[int, int]] = field(default_factory=dict)  # centre → (desk, officer)
-    citizens: dict[str, list[int]] = field(default_factory=dict)  # province → user ids
+    citizens: dict[str, Sequence[int]] = field(default_factory=dict)  # province → user ids
 
     def version_on(self, code: str, day: date) -> Version | None:
         """``services.current_version``: the latest version valid from ``day`` or earlier."""

@@ -7,22 +7,20 @@ Django stores (UTC timestamps without offset, booleans as integers, JSON as text
 lists come from the models, and every concrete field must be accounted for: a field added to
 ``Dossier`` without telling the simulator fails loudly instead of being written wrong.
 
-On PostgreSQL a writer thread copies batch *n* while the main thread generates batch *n + 1*
-(the database works on the other core); the queue holds two batches, so memory stays flat.
+On PostgreSQL in autocommit mode a child process generates and encodes flush *n + 1* while the
+main process copies flush *n* (``simulator.backfill``); the queue between them holds two
+flushes, so memory stays flat.
 """
 
 from __future__ import annotations
 
-import json
-import queue
-import threading
 from collections.abc import Callable
 
 from django.db import connection, transaction
 
 from simulator.clock import DAY, day_of
 from simulator.generate import DayBatch, SimPetition
-from simulator.lifecycle import SimDossier
+from simulator.lifecycle import names_json
 
 LOCAL_OFFSET = 7 * 60  # Asia/Ho_Chi_Minh is UTC+7 all year round
 
@@ -86,14 +84,22 @@ class Encoder:
     postgres = True
 
     def __init__(self):
-        self._days: dict[int, str] = {}
         self.hm = [f"{m // 60:02d}:{m % 60:02d}:00" for m in range(DAY)]
+        self._days: dict[int, str] = {}
+        self._row_functions: dict[tuple, Callable] = {}
 
     def day(self, n: int) -> str:
         text = self._days.get(n)
         if text is None:
-            text = self._days[n] = day_of(n * DAY).isoformat()
+            text = self._days[n] = day_of(n * DAY).isoformat() + " "
         return text
+
+    def dossier_function(self, columns: list[str]) -> Callable:
+        key = tuple(columns)
+        fn = self._row_functions.get(key)
+        if fn is None:
+            fn = self._row_functions[key] = compile_dossier_row(columns, self)
+        return fn
 
 
 class CopyEncoder(Encoder):
@@ -104,7 +110,11 @@ class CopyEncoder(Encoder):
     def time(self, m):
         if m is None:
             return "\\N"
-        return f"{self.day(m // DAY)} {self.hm[m % DAY]}+07"
+        day, rest = divmod(m, DAY)
+        text = self._days.get(day)
+        if text is None:
+            text = self.day(day)
+        return text + self.hm[rest] + "+07"
 
     @staticmethod
     def text(value: str) -> str:
@@ -134,8 +144,8 @@ class SqliteEncoder(Encoder):
     def time(self, m):
         if m is None:
             return None
-        u = m - LOCAL_OFFSET
-        return f"{self.day(u // DAY)} {self.hm[u % DAY]}"
+        day, rest = divmod(m - LOCAL_OFFSET, DAY)
+        return self.day(day) + self.hm[rest]
 
     @staticmethod
     def text(value: str) -> str:
@@ -148,6 +158,42 @@ class SqliteEncoder(Encoder):
     @staticmethod
     def bool(value):
         return 1 if value else 0
+
+
+def compile_dossier_row(columns: list[str], enc: Encoder) -> Callable:
+    """A function ``(d, did) -> row`` for these columns, written out once (the model decides
+    the columns; a loop over them for every one of millions of dossiers would cost more
+    than generating the dossier)."""
+    exprs = []
+    for name in columns:
+        kind, attr = DOSSIER_FIELDS[name]
+        if name == "id":
+            expr = "did"
+        elif name == "updated_at":
+            expr = "t(d.events[-1].at if d.events else d.submitted_at)"
+        elif kind == "t":
+            expr = f"t(d.{attr})"
+        elif kind == "b":
+            expr = f"b(d.{attr})"
+        elif kind == "s":
+            expr = f"x(d.{attr})"
+        elif kind == "j":
+            expr = f"x(names(d.{attr}))"
+        else:
+            expr = f"d.{attr}"
+        exprs.append(expr)
+    if enc.postgres:
+        body = (
+            "'\\t'.join(("
+            + ", ".join(e if e.startswith(("t(", "b(", "x(")) else f"str({e})" for e in exprs)
+            + ")) + '\\n'"
+        )
+    else:
+        body = "(" + ", ".join(exprs) + ",)"
+    source = f"def row(d, did):\n    return {body}\n"
+    namespace = {"t": enc.time, "b": enc.bool, "x": enc.text, "names": names_json}
+    exec(compile(source, "<simulator dossier row>", "exec"), namespace)  # noqa: S102
+    return namespace["row"]
 
 
 class Rows:
@@ -173,6 +219,9 @@ def encode_batches(
     rows = Rows()
     t, b, o, txt = enc.time, enc.bool, enc.opt, enc.text
     pg = enc.postgres
+    row = enc.dossier_function(dossier_columns)
+    dossier_table = rows.tables.setdefault("dossier", [])
+    event_table = rows.tables.setdefault("event", [])
     di = 0
     pi = 0
     for batch in batches:
@@ -181,18 +230,17 @@ def encode_batches(
             did = dossier_ids[di]
             di += 1
             ids_here[id(d)] = did
-            _dossier_row(rows, enc, d, did, dossier_columns)
-            for e in d.events:
-                if pg:
-                    rows.add(
-                        "event",
+            dossier_table.append(row(d, did))
+            if pg:
+                for e in d.events:
+                    event_table.append(
                         f"{did}\t{e.action}\t{o(e.from_state)}\t{e.to_state}\t{o(e.actor)}\t"
-                        f"{t(e.at)}\t{txt(e.note)}\t{txt(e.data)}\n",
+                        f"{t(e.at)}\t{txt(e.note)}\t{txt(e.data)}\n"
                     )
-                else:
-                    rows.add(
-                        "event",
-                        (did, e.action, e.from_state, e.to_state, e.actor, t(e.at), e.note, e.data),
+            else:
+                for e in d.events:
+                    event_table.append(
+                        (did, e.action, e.from_state, e.to_state, e.actor, t(e.at), e.note, e.data)
                     )
             if d.payment is not None:
                 channel, amount, reference, paid_at = d.payment
@@ -216,34 +264,6 @@ def encode_batches(
             else:
                 rows.add("counter", (centre_id, series, day.isoformat(), last))
     return rows
-
-
-def _dossier_row(rows: Rows, enc: Encoder, d: SimDossier, did: int, columns: list[str]) -> None:
-    values = []
-    last = d.events[-1].at if d.events else d.submitted_at
-    for name in columns:
-        kind, attr = DOSSIER_FIELDS[name]
-        if name == "id":
-            value = did
-        elif name == "updated_at":
-            value = last
-        else:
-            value = getattr(d, attr)
-        if kind == "t":
-            values.append(enc.time(value))
-        elif kind == "b":
-            values.append(enc.bool(value))
-        elif kind == "s":
-            values.append(enc.text(value))
-        elif kind == "j":
-            text = json.dumps(value, ensure_ascii=False)
-            values.append(enc.text(text))
-        else:
-            values.append(enc.opt(value) if enc.postgres else value)
-    if enc.postgres:
-        rows.add("dossier", "\t".join(values) + "\n")
-    else:
-        rows.add("dossier", tuple(values))
 
 
 def _petition_rows(rows, enc, pet: SimPetition, pid: int, dossier_ids: dict) -> None:
@@ -387,46 +407,15 @@ def write_rows(rows: Rows, specs: dict[str, tuple[str, list[str]]]) -> None:
 
 
 class Pipeline:
-    """Writes flushes on a background thread (PostgreSQL) or inline (SQLite)."""
+    """Writes each flush as it comes (one transaction per flush) and reports it."""
 
-    def __init__(self, specs, *, threaded: bool, on_written: Callable[[Rows], None]):
+    def __init__(self, specs, *, on_written: Callable[[Rows], None]):
         self.specs = specs
         self.on_written = on_written
-        self.threaded = threaded
-        self.error: BaseException | None = None
-        if threaded:
-            self.queue: queue.Queue = queue.Queue(maxsize=2)
-            self.thread = threading.Thread(target=self._run, name="simulator-writer", daemon=True)
-            self.thread.start()
-
-    def _run(self):
-        try:
-            while True:
-                rows = self.queue.get()
-                if rows is None:
-                    return
-                if self.error is None:
-                    write_rows(rows, self.specs)
-                    self.on_written(rows)
-        except BaseException as exc:  # reported to the main thread
-            self.error = exc
-            while self.queue.get() is not None:
-                pass
-        finally:
-            connection.close()
 
     def put(self, rows: Rows) -> None:
-        if self.error is not None:
-            raise self.error
-        if self.threaded:
-            self.queue.put(rows)
-        else:
-            write_rows(rows, self.specs)
-            self.on_written(rows)
+        write_rows(rows, self.specs)
+        self.on_written(rows)
 
     def close(self) -> None:
-        if self.threaded:
-            self.queue.put(None)
-            self.thread.join()
-        if self.error is not None:
-            raise self.error
+        """Nothing is buffered: every flush is committed when ``put`` returns."""

@@ -202,3 +202,17 @@ def test_the_index_is_computed_for_the_period(reference_data, small_path):
         date=run.date_to, unit="42", window="month", methodology="2025-07"
     )
     assert snapshot.total > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_parallel_writer_writes_the_same_rows_as_the_inline_one(reference_data, small_path):
+    """In autocommit mode on PostgreSQL a child process generates while this one copies; inside
+    a transaction everything runs inline. Both must write the same rows."""
+    from django.db import transaction
+
+    simulate(small_path)
+    parallel = (dossier_rows(), event_rows(), Payment.objects.count(), Petition.objects.count())
+    with transaction.atomic():
+        simulate(small_path, "--reset", "--yes")
+        inline = (dossier_rows(), event_rows(), Payment.objects.count(), Petition.objects.count())
+    assert parallel == inline and len(parallel[0]) > 500
