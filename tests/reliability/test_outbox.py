@@ -35,7 +35,13 @@ from tests.reliability.processes import (
     wait_for,
 )
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# The worker and the web process are other processes: they need a database they can share
+# with the test (PostgreSQL; SQLite's test database lives in this process's memory).
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("postgres"),
+]
 
 CITIZENS = 50
 

@@ -12,7 +12,9 @@ from rest_framework.authtoken.models import Token
 from tests.factories import CitizenFactory, CommuneCenterFactory, ProcedureVersionFactory
 from tests.reliability.processes import free_port, run_django
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The requests run in another process: it needs a database it can share with the test
+# (PostgreSQL; SQLite's test database lives in this process's memory).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
 
 
 REQUESTS = """
