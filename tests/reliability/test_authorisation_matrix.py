@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.reliability.conftest import PLACES, ROLES
+from tests.reliability.figures import record
 from tests.reliability.matrix import run_surface
 from tests.reliability.surfaces import ADMIN_MODEL_ROUTE, NOT_SURFACES, SURFACES
 
@@ -30,6 +31,16 @@ def matrix_cases():
 @pytest.mark.parametrize(("surface", "role"), list(matrix_cases()))
 def test_matrix(surface, role, shared_world):
     violations = run_surface(surface, role, shared_world)
+    record(
+        "matrix",
+        {
+            "surface": surface.id,
+            "kind": surface.kind,
+            "role": role,
+            "requests": violations.requests,
+            "violations": len(violations.items),
+        },
+    )
     assert violations.requests > 0
     assert not violations, "\n".join(violations.items)
 
@@ -142,4 +153,14 @@ def test_admin_model(model, role, shared_world):
                 admin_index = response.status_code == 302 and response["Location"] == "/admin/"
                 if hidden and not (is_refusal(response) or admin_index):
                     violations.add(where, f"opens a hidden object ({response.status_code})")
+    record(
+        "matrix",
+        {
+            "surface": f"admin {model._meta.label}",
+            "kind": "admin",
+            "role": role,
+            "requests": violations.requests,
+            "violations": len(violations.items),
+        },
+    )
     assert not violations, "\n".join(violations.items)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.figures import save_figures
 from tests.reliability.load import Desk, Load
 from tests.reliability.processes import (
     PrivatePostgres,
@@ -22,7 +23,6 @@ from tests.reliability.processes import (
     free_port,
     run_django,
 )
-from tests.reliability.test_load import save_figures
 
 pytestmark = pytest.mark.slow
 

@@ -28,6 +28,7 @@ from tests.factories import (
     ProcedureVersionFactory,
     StaffFactory,
 )
+from tests.reliability.figures import save_figures
 from tests.reliability.load import Desk, Load, check_database, history_report
 from tests.reliability.processes import SETTINGS, PrivateRedis, Server, free_port
 
@@ -53,12 +54,6 @@ def population():
         desks.append(Desk(Token.objects.create(user=user).key, centre.code))
     tokens = [Token.objects.create(user=c).key for c in citizens]
     return centres, version.procedure, citizens, tokens, desks
-
-
-def save_figures(name: str, figures: dict) -> None:
-    out = ROOT / "var" / "reliability"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{name}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
 
 
 def start_live(base_url: str, log) -> subprocess.Popen:

@@ -23,6 +23,7 @@ from dossiers.models import Procedure
 from portal.models import ManagerScope, ServiceCenter
 from scoring.models import IndexRun
 from tests.factories import CitizenFactory, StaffFactory, UserFactory
+from tests.reliability.figures import save_figures
 from tests.reliability.processes import (
     PrivateRedis,
     Server,
@@ -159,8 +160,8 @@ def test_a_killed_nightly_run_never_shows_and_the_next_run_equals_an_undisturbed
         assert killed.status == "running" and 0 < len(killed.provinces_done) < 34
 
         # Readers during and after the crash: the previous complete run, exactly.
-        for _ in range(10):
-            assert manager.both() == before
+        reads = [manager.both() == before for _ in range(10)]
+        assert all(reads)
 
         # The next beat, after the silence limit: the dead run is failed, a new one completes.
         worker = Worker(redis.url, tmp_path / "worker-2.log")
@@ -181,6 +182,16 @@ def test_a_killed_nightly_run_never_shows_and_the_next_run_equals_an_undisturbed
         undisturbed = index_compute(date_from=DAY).run
         assert undisturbed.pk > retried.pk and undisturbed.status == "complete"
         assert manager.both() == after
+        save_figures(
+            "nightly-kill",
+            {
+                "provinces": 34,
+                "provinces_done_when_killed": len(killed.provinces_done),
+                "reads_during_crash": 2 * len(reads),
+                "reads_not_previous_snapshots": 2 * reads.count(False),
+                "retried_run_equals_undisturbed": True,
+            },
+        )
     finally:
         worker.stop()
         server.stop()

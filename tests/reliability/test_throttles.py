@@ -70,7 +70,7 @@ def test_tracking_budgets_are_per_client_address(shared_world):
     assert track_api(second, dossier.code, "4999").status_code == 404
 
 
-def test_anonymous_api_reads_are_throttled():
+def test_anonymous_api_reads_are_throttled(db):
     client = Client()
     statuses = [client.get(reverse("api:province-list")).status_code for _ in range(125)]
     assert statuses[:120] == [200] * 120
