@@ -532,9 +532,8 @@ def run_backfill(opts: Options, *, write=print) -> Summary:
         if opts.reset:
             with summary.phase("reset"):
                 deleted = reset_scope(scenario.provinces)
-            summary.notes.append(
-                "Reset: deleted " + ", ".join(f"{n:,} {k}" for k, n in deleted.items() if n) + "."
-            )
+            gone = ", ".join(f"{n:,} {k}" for k, n in deleted.items() if n)
+            summary.notes.append(f"Reset: deleted {gone}." if gone else "Reset: nothing to delete.")
         begin = first_day(scenario)
         added = ensure_rules_in_force(begin)
         if added:
