@@ -150,13 +150,14 @@ def test_staff_login_works_before_the_lockout(shared_world):
 
 
 @pytest.fixture(autouse=True)
-def _own_cache(settings):
-    """Throttle counters in a cache of this process: other test processes clear the shared
-    Redis between their tests, which would reset the budgets mid-test."""
+def _own_cache(settings, request):
+    """Throttle counters in a cache of this test's own: other test processes clear the shared
+    Redis between their tests (which would reset budgets mid-test), and a budget spent by one
+    test must not be missing from the next."""
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "reliability-throttles",
+            "LOCATION": f"reliability-throttles-{request.node.nodeid}",
         }
     }
     settings.AXES_ENABLED = True
