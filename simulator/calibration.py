@@ -281,8 +281,12 @@ def write_doc(scenario: Scenario, targets: dict, rows: list[Row], run_info: str)
         text = "\n".join(header)
     marker = f"## Scenario `{scenario.name}`"
     start = text.find(marker)
-    if start >= 0:
+    body = "\n".join(section).rstrip("\n")
+    if start >= 0:  # replace the scenario's section where it stands
         end = text.find("\n## Scenario `", start + 1)
-        text = text[:start].rstrip("\n") + ("\n" + text[end:] if end >= 0 else "")
+        rest = text[end:] if end >= 0 else ""
+        text = text[:start] + body + ("\n" + rest if rest else "\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text.rstrip("\n") + "\n\n" + "\n".join(section), encoding="utf-8")
+    DOC.write_text(text, encoding="utf-8")
