@@ -66,6 +66,12 @@ def summary() -> list[str]:
         )
         for kind, (n, r, v) in sorted(by_kind.items()):
             lines.append(f"  {kind:<7} {n:>4} cases {r:>5} requests {v:>3} violations")
+    csp = latest_rows("csp")
+    if csp:
+        lines.append(
+            f"CSP scan: {sum(r['pages'] for r in csp)} HTML answers ({len(csp)} viewers), "
+            f"{sum(r['problems'] for r in csp)} with inline code or a weak policy"
+        )
     schemathesis = [load(f"schemathesis-{role}") for role in ROLES]
     schemathesis = [s for s in schemathesis if s]
     if schemathesis:

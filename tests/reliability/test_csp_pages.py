@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from tests.reliability.conftest import PLACES, ROLES
+from tests.reliability.figures import record
 from tests.reliability.matrix import client_for, send, text_of
 from tests.reliability.surfaces import (
     ACTION,
@@ -51,6 +52,7 @@ def test_pages_of_every_role_carry_csp_and_no_inline_code(role, shared_world):
             if found:
                 problems[f"{surface.id} on {place} ({response.status_code})"] = found
     assert pages > 0
+    record("csp", {"who": role, "pages": int(pages), "problems": len(problems)})
     assert problems == {}
 
 
@@ -78,6 +80,7 @@ def test_admin_pages_carry_csp_and_no_inline_code(shared_world, django_user_mode
         if found and not any(url.startswith(prefix) for prefix in KNOWN_INLINE):
             problems[url] = found
     assert len(urls) > 30
+    record("csp", {"who": "superuser (admin)", "pages": len(urls), "problems": len(problems)})
     assert problems == {}
 
 
