@@ -59,24 +59,10 @@ def redis_url():
 @pytest.fixture
 def celery_worker_process(redis_url, transactional_db):
     """A real ``celery worker`` subprocess, pointed at the test database."""
-    env = dict(os.environ)
-    env["DATABASE_URL"] = _test_database_url()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+        worker_command(),
         cwd=ROOT,
-        env=env,
+        env=dict(os.environ, DATABASE_URL=_test_database_url()),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -87,6 +73,20 @@ def celery_worker_process(redis_url, transactional_db):
             raise RuntimeError(f"the Celery worker did not answer within 30 s:\n{output}")
         yield proc
     finally:
+        stop_process(proc)
+
+
+def worker_command(name: str | None = None) -> list[str]:
+    """``celery worker`` with the solo pool: one task at a time, and killing the process kills
+    the task it runs."""
+    command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
+               "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
+               "--without-mingle"]  # fmt: skip
+    return command + (["-n", name] if name else [])
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=20)

@@ -21,7 +21,13 @@ from portal.models import ServiceCenter
 from scoring import services
 from scoring.models import IndexRun, IndexSnapshot
 from scoring.selectors import current_snapshots
-from tests.conftest import ROOT, _test_database_url, _wait_for_worker
+from tests.conftest import (
+    ROOT,
+    _test_database_url,
+    _wait_for_worker,
+    stop_process,
+    worker_command,
+)
 from tests.factories import CitizenFactory
 from tests.scoring.conftest import at
 
@@ -34,39 +40,15 @@ _names = itertools.count(2)
 def spawn_worker() -> subprocess.Popen:
     """Another worker like the ``celery_worker_process`` fixture (solo pool: killing the process
     kills the task it runs)."""
-    env = dict(os.environ, DATABASE_URL=_test_database_url())
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"scoring{next(_names)}@%h",
-        ],
+        worker_command(f"scoring{next(_names)}@%h"),
         cwd=ROOT,
-        env=env,
+        env=dict(os.environ, DATABASE_URL=_test_database_url()),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     _wait_for_worker()
     return proc
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def wait_until(predicate, timeout: float = 120, what: str = "condition"):
@@ -174,7 +156,7 @@ def test_a_beat_triggered_nightly_run_on_a_real_worker(nation, celery_worker_pro
             lambda: IndexRun.objects.filter(status="complete").first(), what="a complete run"
         )
     finally:
-        stop(beat)
+        stop_process(beat)
     assert (run.kind, run.date_from, run.date_to) == ("nightly", DAY, DAY)
     assert len(run.provinces_done) == 34
     assert (
@@ -200,7 +182,7 @@ def test_two_runs_started_at_once_make_one_effective_run(nation, celery_worker_p
             what="one complete and one skipped run",
         )
     finally:
-        stop(second_worker)
+        stop_process(second_worker)
     runs = IndexRun.objects.exclude(status="skipped")
     assert [r.status for r in runs] == ["complete"]
     effective = runs.get()
@@ -257,7 +239,7 @@ def test_a_killed_worker_leaves_the_previous_snapshots_served(nation, celery_wor
             what="the retried run",
         )
     finally:
-        stop(worker)
+        stop_process(worker)
     run.refresh_from_db()
     assert run.status == "failed" and run.error.startswith("abandoned")
     assert not IndexSnapshot.objects.filter(run=run).exists()
