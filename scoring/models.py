@@ -393,6 +393,9 @@ class IndexPublication(models.Model):
     date = models.DateField(_("date"), unique=True)
     run = models.ForeignKey(IndexRun, on_delete=models.PROTECT, related_name="publications")
     published_at = models.DateTimeField(_("published"))
+    # When the snapshots this publication superseded were deleted (``snapshots_cleanup`` visits
+    # only the publications switched since, not the whole history).
+    cleaned_at = models.DateTimeField(_("superseded snapshots deleted"), null=True, blank=True)
 
     class Meta:
         ordering = ["-date"]
@@ -412,7 +415,16 @@ class IndexSnapshot(models.Model):
     {column key: rank} in the same scope as ``rank``.
     """
 
-    run = models.ForeignKey(IndexRun, on_delete=models.CASCADE, related_name="snapshots")
+    # Derived rows written by the engine (20,000 a night, millions in a rebuild): no per-row
+    # foreign-key triggers, and no index of ``run`` alone (the unique constraint starts with
+    # it). Deletions still cascade through the ORM.
+    run = models.ForeignKey(
+        IndexRun,
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        db_index=False,
+        db_constraint=False,
+    )
     date = models.DateField(_("date"))
     window = models.CharField(_("window"), max_length=8, choices=Window.choices)
     window_from = models.DateField(_("window start"))
@@ -420,7 +432,7 @@ class IndexSnapshot(models.Model):
     unit = models.CharField(_("unit"), max_length=8)
     unit_kind = models.CharField(_("unit type"), max_length=18, choices=UnitKind.choices)
     province = models.ForeignKey(
-        Province, on_delete=models.CASCADE, related_name="+", db_index=False
+        Province, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     center = models.ForeignKey(
         ServiceCenter,
@@ -429,6 +441,7 @@ class IndexSnapshot(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     name = models.CharField(_("name"), max_length=200)
     total = models.DecimalField(_("total"), max_digits=5, decimal_places=2)
@@ -458,6 +471,8 @@ class IndexSnapshot(models.Model):
                 name="snapshot_province",
             ),
             models.Index(fields=["unit", "window", "methodology", "date"], name="snapshot_trend"),
+            # Superseded snapshots of a date (cleanup) and a run's rows of a date.
+            models.Index(fields=["date", "run"], name="snapshot_date_run"),
         ]
 
     def __str__(self):

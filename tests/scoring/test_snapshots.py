@@ -221,6 +221,27 @@ def test_superseded_snapshots_are_cleaned_up_after_a_grace_period(activity):
     assert IndexSnapshot.objects.filter(run=second).count() == second.rows
 
 
+def test_cleanup_visits_only_the_publications_switched_since_the_last_one(
+    activity, django_assert_num_queries
+):
+    first = services.index_compute(date_from=date(2025, 7, 10), date_to=DAY).run
+    later = timezone.now() + timedelta(minutes=11)
+    with time_machine.travel(later):
+        assert services.snapshots_cleanup() == 0  # nothing superseded yet
+        with django_assert_num_queries(3):  # savepoint, the due publications (none), release
+            assert services.snapshots_cleanup() == 0
+    # DAY is recomputed: only its publication is due, the 10th keeps the first run's rows.
+    with time_machine.travel(later + timedelta(minutes=1)):
+        second = services.index_compute(date_from=DAY).run
+    with time_machine.travel(later + timedelta(minutes=12)):
+        deleted = services.snapshots_cleanup()
+    assert deleted == first.rows // 2
+    assert not IndexSnapshot.objects.filter(run=first, date=DAY).exists()
+    assert IndexSnapshot.objects.filter(run=first, date=date(2025, 7, 10)).count() == deleted
+    assert IndexSnapshot.objects.filter(run=second).count() == second.rows
+    assert {p.cleaned_at is not None for p in IndexPublication.objects.all()} == {True}
+
+
 def test_trend_reads_one_published_snapshot_per_date(activity):
     services.index_compute(date_from=date(2025, 7, 9), date_to=DAY)
     services.index_compute(date_from=DAY)  # recomputed: superseded rows must not double
