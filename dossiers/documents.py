@@ -69,6 +69,59 @@ def sniff_content_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+# What a browser or another reader would find in a file that is also something else (a
+# polyglot): markup a browser renders and runs, a ZIP directory (office files, jars).
+MARKUP = (
+    b"<html",
+    b"<script",
+    b"<body",
+    b"<svg",
+    b"<iframe",
+    b"<object",
+    b"<embed",
+    b"<?php",
+    b"<!doctype",
+)
+ZIP_DIRECTORY_END = b"PK\x05\x06"
+ZIP_TAIL = 65_557  # a ZIP reader looks for its directory this far from the end
+PDF_HEADER = b"%PDF-"
+PDF_VERSION = re.compile(rb"%PDF-[12]\.\d")
+PDF_EOF_TAIL = 1024  # readers look for %%EOF in the last kilobyte
+TRAILING_PADDING = b" \t\r\n\x00\x0c"
+
+
+def content_problem(content: bytes, content_type: str) -> str | None:
+    """Why ``content`` is not only the ``content_type`` its first bytes claim, or None.
+
+    A file that starts like a PDF or an image but also holds an HTML page or a ZIP archive is
+    refused: whichever reader opens it decides what it is, and some of those run scripts."""
+    lowered = content.lower()
+    for marker in MARKUP:
+        if marker in lowered:
+            return _("it contains an HTML page or a script")
+    if ZIP_DIRECTORY_END in content[-ZIP_TAIL:]:
+        return _("it also contains a ZIP archive")
+    if content_type == "application/pdf":
+        return pdf_problem(content)
+    if PDF_HEADER in content:  # PDF readers accept a header that is not at offset 0
+        return _("it also contains a PDF")
+    return None
+
+
+def pdf_problem(content: bytes) -> str | None:
+    """A PDF has its header at offset 0 and ends with ``%%EOF``; bytes after the last
+    ``%%EOF`` other than padding are another file appended to it."""
+    if not PDF_VERSION.match(content):
+        return _("its PDF header is malformed")
+    tail = content[-PDF_EOF_TAIL:]
+    end = tail.rfind(b"%%EOF")
+    if end < 0:
+        return _("it does not end like a PDF: it may be truncated")
+    if tail[end + len(b"%%EOF") :].strip(TRAILING_PADDING):
+        return _("something is appended after the end of the PDF")
+    return None
+
+
 def safe_filename(name: str, extension: str) -> str:
     """Keep letters, digits, dots, dashes; no directories; the extension follows the content."""
     stem = PurePath(str(name).replace("\\", "/")).name
@@ -79,7 +132,8 @@ def safe_filename(name: str, extension: str) -> str:
 
 def validate_upload(file: File) -> tuple[str, str]:
     """Check an upload: non-empty, at most ``DOCUMENT_MAX_BYTES``, a PDF, JPEG or PNG by its
-    first bytes. Returns (content type, safe file name); raises ``InvalidInput``."""
+    first bytes and nothing else besides (see ``content_problem``). Returns (content type,
+    safe file name); raises ``InvalidInput`` naming the reason."""
     size = getattr(file, "size", None)
     if size is None:
         raise InvalidInput(_("The upload has no size."), fields={"file": [_("Unreadable file.")]})
@@ -104,7 +158,21 @@ def validate_upload(file: File) -> tuple[str, str]:
             fields={"file": [_("Only PDF, JPEG and PNG files are accepted.")]},
         )
     content_type, extension = sniffed
+    problem = content_problem(file_content(file), content_type)
+    if problem:
+        raise InvalidInput(
+            _("%(name)s is refused: %(reason)s.") % {"name": display, "reason": problem},
+            fields={"file": [_("The file is not a plain PDF, JPEG or PNG.")]},
+        )
     return content_type, safe_filename(display, extension)
+
+
+def file_content(file: File) -> bytes:
+    """The whole upload (at most ``DOCUMENT_MAX_BYTES``, checked before), file left at 0."""
+    file.seek(0)
+    content = b"".join(file.chunks()) if hasattr(file, "chunks") else file.read()
+    file.seek(0)
+    return content
 
 
 def document_store(*, dossier, kind: str, file: File, actor, at, name: str = "") -> Document:

@@ -1,23 +1,33 @@
 """Hostile uploads on every way in (API submission, page submission, supplements by page and
 API, the electronic result by API): a wrong type behind a faked extension, an oversized file,
-an empty file, path-traversal names, a PDF polyglot. Each is refused cleanly — a 4xx or a form
+an empty file, path-traversal names, polyglots (a PDF or an image that is also an HTML page,
+a ZIP archive or another PDF). Each is refused cleanly — a 4xx or a form
 error, never a 5xx — and nothing is half-written: no dossier, no document row, no file.
 Traversal names may instead be accepted under a sanitised name inside the document store."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from dossiers import services
+from dossiers.documents import validate_upload
+from dossiers.errors import InvalidInput
 from dossiers.models import Document, Dossier
 from tests.reliability.conftest import DOCUMENTS, PDF
 from tests.reliability.matrix import client_for
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# A real 1×1 white PNG: the control files are images a viewer opens.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c49444154789c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082"
+)
 SMALL_LIMIT = 4096  # DOCUMENT_MAX_BYTES in these tests: an oversized file stays small
 
 HOSTILE = {
@@ -27,11 +37,32 @@ HOSTILE = {
     "empty": ("trong.pdf", b"", "application/pdf"),
     "oversized": ("lon.pdf", PDF + b"0" * SMALL_LIMIT, "application/pdf"),
 }  # fmt: skip
-POLYGLOT = (
-    "bao-cao.pdf",
-    b"%PDF-1.4\n<html><body><script>alert(document.domain)</script></body></html>\n%%EOF\n",
-    "application/pdf",
-)
+
+
+def zip_archive() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.html", "<p>hello</p>")
+    return buffer.getvalue()
+
+
+# Files that start like an accepted type but are another one too: each reader (browser, PDF
+# viewer, ZIP tool) decides what they are, so they are refused whatever their name.
+SCRIPT = b"<html><body><script>alert(document.domain)</script></body></html>"
+POLYGLOTS = {
+    "pdf-html": ("bao-cao.pdf", b"%PDF-1.4\n" + SCRIPT + b"\n%%EOF\n", "application/pdf"),
+    "pdf-svg": ("bao-cao.pdf", b"%PDF-1.7\n%<svg onload=alert(1)>\n" + PDF[9:], "application/pdf"),
+    "pdf-zip-inside": ("bao-cao.pdf", b"%PDF-1.4\n" + zip_archive() + b"\n%%EOF\n", "application/pdf"),
+    "pdf-zip-appended": ("bao-cao.pdf", PDF + zip_archive(), "application/pdf"),
+    "pdf-appended-data": ("bao-cao.pdf", PDF + b"MZ\x90\x00 and more", "application/pdf"),
+    "pdf-truncated": ("bao-cao.pdf", PDF[: PDF.index(b"trailer")], "application/pdf"),
+    "pdf-bad-header": ("bao-cao.pdf", b"%PDF-x" + PDF[8:], "application/pdf"),
+    "html-pdf": ("bao-cao.pdf", SCRIPT + PDF, "application/pdf"),
+    "png-html": ("anh.png", PNG + SCRIPT, "image/png"),
+    "png-pdf": ("anh.png", PNG + PDF, "image/png"),
+    "jpeg-php": ("anh.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00<?php system($_GET[1]); ?>\xff\xd9", "image/jpeg"),
+    "jpeg-zip": ("anh.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\xff\xd9" + zip_archive(), "image/jpeg"),
+}  # fmt: skip
 TRAVERSAL = [
     "../../../../tmp/evil.pdf",
     "..\\..\\..\\evil.pdf",
@@ -186,19 +217,36 @@ def test_traversal_names_never_leave_the_document_store(way, name, shared_world)
     assert not Path("/tmp/evil.pdf").exists() and not (root.parent / "evil.pdf").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "FINDING: dossiers/documents.py validate_upload checks only the first bytes, so a file "
-        "that starts with %PDF- but is an HTML page (a PDF polyglot) is stored as a PDF; "
-        "downloads are attachments with nosniff (test_downloads_cannot_be_rendered), which "
-        "blunts it, but the issue asks for refusal"
-    ),
-)
-@pytest.mark.parametrize("way", ["api-submit", "page-submit"])
-def test_a_pdf_polyglot_is_refused(way, shared_world):
-    response, before = send(shared_world, way, POLYGLOT)
+@pytest.mark.parametrize("case", sorted(POLYGLOTS))
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_polyglots_are_refused_cleanly(way, case, shared_world):
+    response, before = send(shared_world, way, POLYGLOTS[case])
     assert_refused(response, before, shared_world)
+
+
+# Why each polyglot is refused: the message names the file and the reason.
+REASONS = {
+    "pdf-html": "an HTML page or a script",
+    "pdf-svg": "an HTML page or a script",
+    "pdf-zip-inside": "a ZIP archive",
+    "pdf-zip-appended": "a ZIP archive",
+    "pdf-appended-data": "appended after the end of the PDF",
+    "pdf-truncated": "may be truncated",
+    "pdf-bad-header": "PDF header is malformed",
+    "html-pdf": "is not a PDF, JPEG or PNG file",
+    "png-html": "an HTML page or a script",
+    "png-pdf": "also contains a PDF",
+    "jpeg-php": "an HTML page or a script",
+    "jpeg-zip": "a ZIP archive",
+}
+
+
+@pytest.mark.parametrize("case", sorted(POLYGLOTS))
+def test_the_refusal_names_the_file_and_the_reason(case):
+    with translation.override("en"), pytest.raises(InvalidInput) as refused:
+        validate_upload(upload(POLYGLOTS[case]))
+    name = POLYGLOTS[case][0]
+    assert str(refused.value).startswith(name) and REASONS[case] in str(refused.value)
 
 
 @pytest.mark.parametrize(
