@@ -383,8 +383,13 @@ class LiveRun:
 
     # -- report -------------------------------------------------------------------------------------
     def report(self, elapsed: float) -> dict:
+        from django.db import connection
+
         from dossiers.models import Dossier
 
+        # The connection opened before the run may be dead by now (a database restart during
+        # the run): check what was accepted on a fresh one.
+        connection.close()
         accepted = list(self.stats.accepted)
         found = set(Dossier.objects.filter(code__in=accepted).values_list("code", flat=True))
         kinds = {}

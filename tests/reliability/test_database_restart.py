@@ -1,6 +1,7 @@
-"""PostgreSQL restarts under load: requests fail at most while the database is down, the
-server recovers by itself (no gunicorn worker restarted), and nothing the server acknowledged
-is lost or duplicated.
+"""PostgreSQL restarts under load — the simulator's live mode plus 20 clients of our own whose
+every request is timed: requests fail at most while the database is down, the server recovers
+by itself (no gunicorn worker restarted), and nothing the server acknowledged is lost or
+duplicated.
 
 The cluster is private (initdb into a temporary directory, its own port): the shared
 PostgreSQL other tests use is never restarted. Figures: ``var/reliability/db-restart.json``."""
@@ -9,17 +10,21 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.reliability.figures import save_figures
 from tests.reliability.load import Desk, Load
 from tests.reliability.processes import (
     PrivatePostgres,
     Server,
+    child_env,
     free_port,
     run_django,
 )
@@ -56,10 +61,16 @@ print(json.dumps({{
 
 REPORT = """
 import json, os
-from tests.reliability.load import stored_report
+from dossiers.models import Dossier
+from tests.reliability.load import history_report, stored_report
 data = json.loads(open(os.environ["ACCEPTED_FILE"]).read())
-print(json.dumps(stored_report(data["accepted"], data["citizens"])))
+live = Dossier.objects.filter(center__province_id=os.environ["LIVE_PROVINCE"])
+print(json.dumps({
+    "ours": stored_report(data["accepted"], data["citizens"]),
+    "live": {"stored": live.count(), **history_report(live)},
+}))
 """
+LIVE = {"citizens": 16, "staff": 4, "rate": 2, "province": "42"}
 
 
 def booted_workers(log: Path) -> int:
@@ -84,8 +95,24 @@ def test_a_database_restart_under_load_loses_nothing(tmp_path):
         setup = run_django(SETUP, DATABASE_URL=url, REDIS_URL="")
         assert setup.returncode == 0, setup.stderr[-3000:]
         world = json.loads(setup.stdout.strip().splitlines()[-1])
+        reference = run_django(
+            "from portal.services import reference_data_load\nreference_data_load()",
+            timeout=600,
+            DATABASE_URL=url,
+            REDIS_URL="",
+        )
+        assert reference.returncode == 0, reference.stderr[-3000:]
 
         server.start()
+        live = subprocess.Popen(
+            [sys.executable, "manage.py", "simulate_live", f"--base-url={server.url}",
+             f"--duration={SECONDS}", "--json", *[f"--{k}={v}" for k, v in LIVE.items()]],
+            cwd=ROOT,
+            env=child_env(DATABASE_URL=url, REDIS_URL=""),
+            stdout=subprocess.PIPE,
+            stderr=(tmp_path / "live.log").open("w"),
+            text=True,
+        )  # fmt: skip
         workers_before = booted_workers(server.log)
         load = Load(
             server.url,
@@ -107,6 +134,9 @@ def test_a_database_restart_under_load_loses_nothing(tmp_path):
         restarter.start()
         result = load.run(SECONDS)
         restarter.join()
+        live_out, _ = live.communicate(timeout=SECONDS + 120)
+        assert live.returncode == 0, (tmp_path / "live.log").read_text()[-3000:]
+        live_report = json.loads(live_out[live_out.index("{") :])
         assert server.proc.poll() is None, "the server survived"
         assert booted_workers(server.log) == workers_before, "no gunicorn worker was restarted"
     finally:
@@ -115,14 +145,27 @@ def test_a_database_restart_under_load_loses_nothing(tmp_path):
     try:
         accepted_file = tmp_path / "accepted.json"
         accepted_file.write_text(
-            json.dumps({"accepted": list(result.accepted.values()), "citizens": world["citizens"]})
+            json.dumps(
+                {
+                    "accepted": list(result.accepted.values()),
+                    "citizens": world["citizens"],
+                }
+            )
         )
-        report = run_django(REPORT, DATABASE_URL=url, ACCEPTED_FILE=accepted_file)
+        report = run_django(
+            REPORT, DATABASE_URL=url, ACCEPTED_FILE=accepted_file, LIVE_PROVINCE=LIVE["province"]
+        )
         assert report.returncode == 0, report.stderr[-3000:]
-        database = json.loads(report.stdout.strip().splitlines()[-1])
+        checked = json.loads(report.stdout.strip().splitlines()[-1])
+        database, live_database = checked["ours"], checked["live"]
     finally:
         pg.remove()
 
+    live_errors = {
+        kind: {str(status): n for status, n in k["errors"].items()}
+        for kind, k in live_report["kinds"].items()
+        if k["errors"]
+    }
     begin, end = restart["begin"], restart["end"]
     failures = result.server_errors + result.no_answer
     outside = [
@@ -142,6 +185,14 @@ def test_a_database_restart_under_load_loses_nothing(tmp_path):
             "requests_after_recovery": len(after),
             **summary,
             "database": database,
+            "live_mode": {
+                "options": LIVE,
+                "requests": live_report["requests"],
+                "submissions_accepted": live_report["submissions_accepted"],
+                "lost": live_report["lost"],
+                "errors": live_errors,
+                **live_database,
+            },
         },
     )
     assert outside == [], f"failures outside the restart window: {outside[:5]}"
@@ -151,3 +202,11 @@ def test_a_database_restart_under_load_loses_nothing(tmp_path):
     assert database["lost"] == [] and database["duplicate_codes"] == []
     assert database["stored_not_acknowledged"] == []
     assert database["illegal_count"] == 0, database["illegal_histories"]
+
+    # Live mode: nothing it was told "accepted" is missing; the only extra stored dossiers are
+    # submissions whose answer it did not get (it does not retry); every history legal.
+    assert live_report["lost"] == [] and live_report["submissions_accepted"] > 0
+    unanswered = sum(n for s, n in live_errors.get("submit", {}).items() if not s.isdigit())
+    accepted = live_report["submissions_accepted"]
+    assert accepted <= live_database["stored"] <= accepted + unanswered
+    assert live_database["illegal_count"] == 0, live_database["illegal_histories"]
