@@ -43,7 +43,7 @@ from dossiers.models import (
 from dossiers.selectors import STAFF_ACTORS, action_label
 from dossiers.staff_forms import DeskReceiveForm, DeskStartForm, TransitionForm
 from dossiers.workflow import Action
-from portal.models import StaffMembership, mask_citizen_id
+from portal.models import mask_citizen_id
 
 CITIZEN_ID = re.compile(r"^\d{12}$")
 BULK_LIMIT = 500
@@ -56,7 +56,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list[: COUNT_CAP + 1].count()
+        # Unordered: any COUNT_CAP + 1 rows will do, read from an index without sorting.
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
 
 # --- Catalogue --------------------------------------------------------------------------------
@@ -323,16 +324,15 @@ class DossierAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         if "_is_staff_member" not in request.__dict__:
-            request._is_staff_member = (
-                request.user.is_superuser
-                or StaffMembership.objects.filter(user_id=request.user.pk).exists()
+            request._is_staff_member = request.user.is_superuser or bool(
+                selectors.staff_roles_by_center(request.user)
             )
         if not request._is_staff_member:
             return {}  # managers see the lists read-only
         return super().get_actions(request)
 
     def changelist_view(self, request, extra_context=None):
-        context = {"can_receive": selectors.desk_centers_for(request.user).exists()}
+        context = {"can_receive": selectors.receives_at_a_desk(request.user)}
         return super().changelist_view(request, {**context, **(extra_context or {})})
 
     # -- list columns
@@ -452,7 +452,7 @@ class DossierAdmin(admin.ModelAdmin):
 
     def desk_view(self, request):
         """The desk form: receive a walk-in dossier, then show its appointment slip."""
-        if not selectors.desk_centers_for(request.user).exists():
+        if not selectors.receives_at_a_desk(request.user):
             raise PermissionDenied
         source = request.POST if request.method == "POST" else request.GET
         start = DeskStartForm(source or None, user=request.user)

@@ -6,15 +6,18 @@ compare with are computed once per request, never per row."""
 
 from __future__ import annotations
 
+import operator
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import reduce
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dossiers.models import Dossier, DossierEvent, Payment, PaymentStatus, Petition, Rating
 from dossiers.workflow import OPEN_STATES, Action, Actor, State, allowed_actions
-from portal.models import ManagerScope, ServiceCenter, StaffMembership
+from portal.models import ServiceCenter, StaffMembership, User
 
 STAFF_ACTORS = frozenset({Actor.RECEPTIONIST, Actor.OFFICER, Actor.LEADER})
 DESK_ROLES = ("receptionist", "leader")
@@ -25,33 +28,84 @@ TIMELINE_LIMIT = 200
 NATION = "nation"
 
 
+@dataclass(frozen=True)
+class _Access:
+    """What one user's rights rest on, read in one query (see ``_access``)."""
+
+    manager_province: str | None  # a province code, NATION, or None (not a manager)
+    roles_by_center: dict[int, frozenset[str]]  # staff memberships
+    has_filed: bool  # applicant of at least one dossier
+
+
+def _access(user) -> _Access:
+    """The user's manager scope, staff memberships and whether they have filed a dossier: one
+    query (LEFT JOINs from the user), once per user object, i.e. once per request. Kept as
+    an attribute: ``request.user`` is a lazy wrapper whose own ``__dict__`` is not the
+    user's."""
+    try:
+        return user._dossier_access
+    except AttributeError:
+        pass
+    rows = (
+        User.objects.filter(pk=user.pk)
+        .annotate(has_filed=Exists(Dossier.objects.filter(applicant_id=OuterRef("pk"))))
+        .values_list(
+            "manager_scope__id",
+            "manager_scope__province_id",
+            "memberships__center_id",
+            "memberships__role",
+            "has_filed",
+        )
+    )
+    province, roles, has_filed = None, {}, False
+    for scope_id, scope_province, center_id, role, filed in rows:
+        if scope_id is not None:
+            province = scope_province or NATION
+        if center_id is not None:
+            roles.setdefault(center_id, set()).add(role)
+        has_filed = bool(filed)
+    user._dossier_access = _Access(province, {c: frozenset(r) for c, r in roles.items()}, has_filed)
+    return user._dossier_access
+
+
 def _manager_province(user) -> str | None:
-    """The province a manager oversees, ``NATION`` for a national manager, or None (looked up
-    once per user object, i.e. once per request)."""
-    if "_dossier_manager_scope" not in user.__dict__:
-        scope = ManagerScope.objects.filter(user_id=user.pk).values_list("province_id").first()
-        user._dossier_manager_scope = None if scope is None else (scope[0] or NATION)
-    return user._dossier_manager_scope
+    """The province a manager oversees, ``NATION`` for a national manager, or None."""
+    return _access(user).manager_province
 
 
-def _scope_condition(user, *, center_field: str, owner_field: str) -> Q | None:
-    """The condition for ``user`` on a model that has a centre and an owning citizen;
-    None means "everything" (superuser, national manager)."""
+def staff_roles_by_center(user) -> dict[int, frozenset[str]]:
+    """The user's staff roles by centre id (read once per request with the rest of
+    ``_access``, so scoping and roles cost one query whatever the number of calls)."""
+    return _access(user).roles_by_center
+
+
+def _scope_condition(user, *, center_field: str, owner_field: str | None) -> Q | None:
+    """The condition for ``user`` on a model that has a centre and an owning citizen
+    (``owner_field``; None when the user owns none of its rows); None means "everything"
+    (superuser, national manager). Centres are literal ids, not a sub-select of the
+    memberships: ``center_id IN (5)`` lets PostgreSQL walk the ``(center, -submitted_at)``
+    index with LIMIT."""
     if user.is_superuser:
         return None
     province = _manager_province(user)
     if province == NATION:
         return None
-    condition = Q(**{owner_field: user.pk}) | Q(
-        **{
-            f"{center_field}__in": StaffMembership.objects.filter(user_id=user.pk).values(
-                "center_id"
-            )
-        }
-    )
+    centers = sorted(staff_roles_by_center(user))
+    branches = [Q(**{f"{center_field}__in": centers})] if centers else []
+    if owner_field:
+        branches.append(Q(**{owner_field: user.pk}))
     if province:
-        condition |= Q(**{f"{center_field}__province_id": province})
-    return condition
+        branches.append(Q(**{f"{center_field}__province_id": province}))
+    return reduce(operator.or_, branches) if branches else Q(pk__in=[])
+
+
+def _may_have_filed(user) -> bool:
+    """Whether the owner branch of the dossier scope (``applicant = user``) can match. Only
+    citizens with a citizen ID may file (the services check it), so for staff without one
+    (nearly all staff) it is dropped, unless they have filed all the same (a citizen ID
+    removed since). Dropping it matters: an OR of the applicant and the centres defeats
+    both indexes, and a page of a big centre becomes a scan of the whole table."""
+    return bool(getattr(user, "citizen_id", None)) or _access(user).has_filed
 
 
 def _is_anonymous(user) -> bool:
@@ -64,7 +118,8 @@ def dossiers_visible_to(user) -> QuerySet[Dossier]:
     One person may be several of these at once: the rights add up."""
     if _is_anonymous(user):
         return Dossier.objects.none()
-    condition = _scope_condition(user, center_field="center_id", owner_field="applicant_id")
+    owner = "applicant_id" if user.is_superuser or _may_have_filed(user) else None
+    condition = _scope_condition(user, center_field="center_id", owner_field=owner)
     return Dossier.objects.all() if condition is None else Dossier.objects.filter(condition)
 
 
@@ -91,6 +146,17 @@ def dossier_get_for(user, code: str) -> Dossier | None:
         dossiers_visible_to(user)
         .select_related("center", "procedure_version__procedure", "applicant")
         .filter(code=code)
+        .first()
+    )
+
+
+def dossier_track(*, code: str, last4: str) -> Dossier | None:
+    """The one read that is not scoped by a user (public tracking): a dossier matched by its
+    code *and* the last four digits of its applicant's CCCD, in one query, so both misses
+    look the same."""
+    return (
+        Dossier.objects.filter(code=code, applicant__citizen_id__endswith=last4)
+        .only("code", "state", "due_at", "rescheduled_due_at")
         .first()
     )
 
@@ -154,12 +220,7 @@ def actor_roles(user, center: ServiceCenter | int, dossier: Dossier | None = Non
     if user.is_superuser:
         roles |= STAFF_ACTORS
     else:
-        roles |= {
-            Actor(role)
-            for role in StaffMembership.objects.filter(
-                user_id=user.pk, center_id=center_id
-            ).values_list("role", flat=True)
-        }
+        roles |= {Actor(role) for role in staff_roles_by_center(user).get(center_id, ())}
     if dossier is not None and dossier.applicant_id == user.pk:
         roles.add(Actor.CITIZEN)
     return roles
@@ -182,6 +243,16 @@ def allowed_actions_for(user, dossier: Dossier, roles: set[Actor] | None = None)
         roles = actor_roles(user, dossier.center_id, dossier)
     actions = allowed_actions(State(dossier.state), roles)
     return [str(a) for a in dict.fromkeys(actions) if action_preconditions_met(dossier, Action(a))]
+
+
+def receives_at_a_desk(user) -> bool:
+    """Whether ``user`` may receive walk-in dossiers somewhere (``desk_centers_for`` is not
+    empty), from the memberships already read for the request."""
+    if _is_anonymous(user):
+        return False
+    if user.is_superuser:
+        return True
+    return any(roles & set(DESK_ROLES) for roles in staff_roles_by_center(user).values())
 
 
 def desk_centers_for(user) -> QuerySet[ServiceCenter]:

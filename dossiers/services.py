@@ -286,7 +286,9 @@ def _closing_timeliness(dossier: Dossier, at: datetime) -> str:
 
 
 # --- Creating dossiers ---------------------------------------------------------------------
-def _new_dossier(*, center, version, citizen, channel, at, documents, actor, state, digitised):
+def _new_dossier(
+    *, center, version, citizen, channel, at, documents, actor, state, digitised, reused_data=False
+):
     number = next_number(center_id=center.pk, day=timezone.localdate(at))
     dossier = Dossier(
         code=dossier_code(center, timezone.localdate(at), number),
@@ -299,15 +301,16 @@ def _new_dossier(*, center, version, citizen, channel, at, documents, actor, sta
         fee_vnd=version.fee_vnd,
         payment_status=PaymentStatus.DUE if version.fee_vnd else PaymentStatus.NONE,
         digitised=digitised,
+        # Named without a file: checked on paper at the desk, or reused from the citizen's
+        # data store. Known before the INSERT, so the new row is written once.
+        presented_documents=[d.name for d in documents if d.file is None],
+        reused_data=reused_data,
     )
     if state == State.ACCEPTED:
         dossier.accepted_at = at
         dossier.due_at = due_at_for(version, channel, at)
     dossier.save()
-    paper = _store_documents(dossier, documents, kind=Document.Kind.INPUT, actor=actor, at=at)
-    if paper:
-        dossier.presented_documents = paper
-        dossier.save(update_fields=["presented_documents"])
+    _store_documents(dossier, documents, kind=Document.Kind.INPUT, actor=actor, at=at)
     return dossier
 
 
@@ -356,10 +359,9 @@ def dossier_submit(
             actor=citizen,
             state=State.SUBMITTED,
             digitised=any(d.file is not None for d in docs),
+            # Documents named without a file come from the citizen's data store.
+            reused_data=any(d.file is None for d in docs),
         )
-        # Documents named without a file come from the citizen's data store.
-        dossier.reused_data = any(d.file is None for d in docs)
-        dossier.save(update_fields=["reused_data"])
         _record(
             dossier,
             action=Action.SUBMIT,

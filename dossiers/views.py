@@ -22,7 +22,7 @@ from rest_framework.exceptions import NotFound
 
 from dossiers import forms, payments_gateway, selectors, services
 from dossiers.api.throttling import tracking_allowed
-from dossiers.api.views import document_response, dossier_track, procedures_with_current_version
+from dossiers.api.views import document_response, procedures_with_current_version
 from dossiers.catalogue import fold
 from dossiers.errors import DomainError
 from dossiers.models import Document, Level, OnlineLevel, Procedure
@@ -438,7 +438,7 @@ def track(request):
         if not tracking_allowed(request):
             throttled = True
         elif form.is_valid():
-            result = dossier_track(
+            result = selectors.dossier_track(
                 code=form.cleaned_data["code"].strip(),
                 last4=form.cleaned_data["citizen_id_last4"],
             )

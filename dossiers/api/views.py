@@ -31,7 +31,7 @@ from dossiers.api.pagination import (
 )
 from dossiers.api.throttling import TrackingThrottle
 from dossiers.errors import TransitionNotAllowed
-from dossiers.models import Dossier, Field, Procedure, ProcedureVersion
+from dossiers.models import Field, Procedure, ProcedureVersion
 from dossiers.workflow import Action
 from portal.models import Commune, Province, ServiceCenter
 
@@ -128,6 +128,18 @@ def dossier_detail(user, code: str):
     return dossier
 
 
+def submitted_detail(user, dossier):
+    """The detail of a dossier ``user`` has just submitted, from the objects at hand rather
+    than re-read (the same answer as ``dossier_detail``): its centre, rules and applicant are
+    the ones the service used; the history is the one submit event; no payment exists yet;
+    documents only if files were uploaded."""
+    dossier.timeline = selectors.dossier_timeline(dossier)
+    dossier.document_list = list(dossier.documents.all()) if dossier.digitised else []
+    dossier.payment_list = []
+    dossier.allowed_actions = selectors.allowed_actions_for(user, dossier)
+    return dossier
+
+
 @extend_schema(tags=["dossiers"])
 class DossierViewSet(
     mixins.ListModelMixin,
@@ -180,9 +192,7 @@ class DossierViewSet(
                 procedure=form.validated_data["procedure"],
                 documents=form.document_pairs(),
             )
-            data = serializers.DossierDetailSerializer(
-                dossier_detail(request.user, dossier.code)
-            ).data
+            data = serializers.DossierDetailSerializer(submitted_detail(request.user, dossier)).data
             return Response(data, status=status.HTTP_201_CREATED)
 
         return run_idempotent(request, "dossier_submit", submit)
@@ -434,23 +444,12 @@ class TrackingView(APIView):
     def post(self, request):
         form = serializers.TrackingInSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        dossier = dossier_track(
+        dossier = selectors.dossier_track(
             code=form.validated_data["code"], last4=form.validated_data["citizen_id_last4"]
         )
         if dossier is None:
             raise NotFound(_("No dossier matches this code and these digits."))
         return Response(tracking_data(dossier))
-
-
-def dossier_track(*, code: str, last4: str):
-    """The one read that is not scoped by a user: a dossier matched by its code *and* the last
-    four digits of its applicant's CCCD, in one query, so both misses look the same.
-    (Belongs in ``dossiers.selectors``; kept here until the selector exists.)"""
-    return (
-        Dossier.objects.filter(code=code, applicant__citizen_id__endswith=last4)
-        .only("code", "state", "due_at", "rescheduled_due_at")
-        .first()
-    )
 
 
 def tracking_data(dossier) -> dict:

@@ -168,3 +168,37 @@ def test_the_timeline_is_oldest_first_with_labels(walker):
     ]
     assert all(e.action_label for e in timeline)
     assert timeline[0].at < timeline[-1].at - timedelta(minutes=1)
+
+
+# --- Scope as SQL: centres as literal ids, the applicant branch only for applicants --------------
+def test_staff_scope_is_their_centres_only_when_they_never_filed(world, center):
+    """Staff without a citizen ID cannot file, so their scope is ``center_id IN (...)``
+    alone (the OR with the applicant defeated the (center, -submitted_at) index); the rights
+    are the same."""
+    officer = StaffFactory(center=center, roles=["officer"])
+    where = str(selectors.dossiers_visible_to(officer).query).split(" WHERE ")[1]
+    assert where == f'"dossiers_dossier"."center_id" IN ({center.pk})'
+    assert visible(officer, world) == {"ours"}
+
+
+def test_staff_who_filed_before_losing_their_citizen_id_still_see_their_dossier(world, center):
+    applicant = world["far"].applicant
+    from portal.models import StaffMembership, User
+
+    User.objects.filter(pk=applicant.pk).update(citizen_id=None)
+    StaffMembership.objects.create(user=applicant, center=center, role="officer")
+    clerk = User.objects.get(pk=applicant.pk)
+    assert clerk.citizen_id is None
+    assert visible(clerk, world) == {"ours", "far"}
+
+
+def test_access_is_read_once_per_user_object(world, center, django_assert_num_queries):
+    from django.utils.functional import SimpleLazyObject
+
+    officer = StaffFactory(center=center, roles=["officer"])
+    lazy = SimpleLazyObject(lambda: officer)  # what request.user is
+    with django_assert_num_queries(1):
+        selectors.dossiers_visible_to(lazy)
+        selectors.petitions_visible_to(lazy)
+        selectors.actor_roles(lazy, center)
+        selectors.receives_at_a_desk(lazy)

@@ -52,6 +52,38 @@ def test_citizen_submits_multipart_with_files(citizen_api, procedure, center):
     assert [d["name"] for d in docs] == DOCUMENTS
 
 
+@pytest.mark.parametrize("files", [False, True], ids=["json", "multipart"])
+def test_submission_answer_is_the_detail_read_afterwards(citizen_api, procedure, center, files):
+    """The 201 body is built from the objects just written, not re-read: it must be exactly
+    what GET of the detail returns (events, documents, payments, allowed actions)."""
+    if files:
+        payload = {"procedure": procedure.code, "centre": center.code}
+        payload |= {"document_names": DOCUMENTS, "documents": [pdf(), png()]}
+        created = citizen_api.post("/api/v1/dossiers/", payload, format="multipart")
+    else:
+        created = submit(citizen_api, procedure, center)
+    assert created.status_code == 201, created.json()
+    detail = citizen_api.get(f"/api/v1/dossiers/{created.json()['code']}/")
+    assert created.json() == detail.json()
+
+
+def test_submission_writes_the_dossier_row_once(
+    citizen_api, procedure, center, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx, django_assert_max_num_queries(13):
+        response = submit(citizen_api, procedure, center)
+    assert response.status_code == 201
+    table = Dossier._meta.db_table
+    writes = [q["sql"] for q in ctx.captured_queries if f'"{table}"' in q["sql"]]
+    assert [w.split()[0] for w in writes if w.startswith(("INSERT", "UPDATE"))] == ["INSERT"]
+    stored = Dossier.objects.get(code=response.json()["code"])
+    assert stored.reused_data is True
+    assert stored.presented_documents == DOCUMENTS
+
+
 @pytest.mark.parametrize(
     "upload, message",
     [
@@ -416,6 +448,34 @@ def test_rating_before_the_result_is_refused(citizen_api, walker):
     )
     assert response.status_code == 409
     assert citizen_api.get(f"/api/v1/dossiers/{dossier.code}/rating/").status_code == 404
+
+
+# --- The lean list serializer ----------------------------------------------------------------
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_lean_dossier_rows_equal_the_declared_serializer(walker, language):
+    """``DossierSerializer.to_representation`` builds its dict directly; it must give what
+    the declared fields give through DRF, in every state (times, payment, labels)."""
+    from django.utils import translation
+    from rest_framework.serializers import ModelSerializer
+
+    from dossiers.api.serializers import DossierDetailSerializer, DossierSerializer
+    from dossiers.api.views import dossier_detail
+
+    for state in State:
+        walker.in_state(state)
+    walker.in_state(State.ACCEPTED, paid=True)
+    rows = list(
+        Dossier.objects.select_related("center", "procedure_version__procedure", "applicant")
+    )
+    assert len(rows) == len(State) + 1
+    with translation.override(language):
+        for dossier in rows:
+            declared = ModelSerializer.to_representation(DossierSerializer(), dossier)
+            assert DossierSerializer(dossier).data == declared
+            assert list(DossierSerializer(dossier).data) == list(declared)
+        detail = dossier_detail(walker.citizen, rows[-1].code)
+        declared = ModelSerializer.to_representation(DossierDetailSerializer(), detail)
+        assert DossierDetailSerializer(detail).data == declared
 
 
 # --- Query counts --------------------------------------------------------------------------
