@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.core.cache import cache
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.http import urlencode
@@ -433,11 +433,19 @@ def _ranking_before(selection: Selection, days: int) -> dict[str, dict]:
 def _publication_stamp() -> str:
     """Changes whenever a run publishes: cached computations from the daily facts are keyed
     by it, so a recompute is seen at once."""
-    stamp = IndexPublication.objects.aggregate(at=Max("published_at"))["at"]
-    return stamp.isoformat() if stamp else "none"
+    stamp = IndexPublication.objects.aggregate(
+        at=Max("published_at"), run=Max("run_id"), dates=Count("id")
+    )
+    if stamp["at"] is None:
+        return "none"
+    # The count and the newest run as well: a publication removed, or two published within
+    # the clock's resolution, still change the stamp.
+    return f"{stamp['at'].isoformat()}-{stamp['run']}-{stamp['dates']}"
 
 
-def _cached(key: str, compute):
+def cached_until_next_publication(key: str, compute):
+    """``compute()``, cached under ``key`` and the publication stamp (a new publication
+    makes a new key, so nothing stale is ever read)."""
     key = f"scoring:pages:{key}:{_publication_stamp()}"
     value = cache.get(key)
     if value is None:
@@ -476,7 +484,7 @@ def range_scores(selection: Selection, province: str | None = None) -> list[Scor
         units = scored.provinces() + (scored.province_units(province) if province else [])
         return [_from_unit_score(u) for u in units]
 
-    return _cached(
+    return cached_until_next_publication(
         f"range:{selection.date_from}:{selection.date}:{selection.methodology}:{province}", compute
     )
 
@@ -486,7 +494,7 @@ def statistics_report(selection: Selection, province: str) -> dict:
     (``scoring.report.province_report``), cached until the next publication."""
     from scoring.report import province_report
 
-    return _cached(
+    return cached_until_next_publication(
         f"report:{province}:{selection.date_from}:{selection.date}:{selection.methodology}",
         lambda: province_report(
             province, selection.date_from, selection.date, selection.methodology

@@ -18,7 +18,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import get_format
-from django.utils.html import format_html_join
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_cookie
@@ -136,20 +138,7 @@ def province(request, scope, code):
     selection, latest, error = _selection(request)
     if error:
         return error
-    detail = pages.province_detail(selection, province, scope)
-    _link(detail.units, "scoring:unit", selection)
-    report = pages.statistics_report(selection, province.code)
-    lines = pages.report_lines(report)
-    communes = [r for r in detail.units if r.score.kind == UnitKind.COMMUNE]
-    chart = charts.bar_chart(
-        [charts.Bar(r.score.label, r.score.total, r.href, r.total.band) for r in communes],
-        chart_id="communes",
-        title=_("Communes of %(province)s by total score") % {"province": province.name},
-        description=_(
-            "%(n)d communes ranked from the highest to the lowest total score, out of 100."
-        )
-        % {"n": len(communes)},
-    )
+    detail, report, lines, communes, chart = _province_parts(selection, province, scope)
     tables = [
         pages.ranking_table("units", _("Units of the province"), detail.units, detail.columns),
         pages.report_table(lines),
@@ -192,30 +181,8 @@ def unit(request, scope, key):
     version = selection.version
     cols = pages.columns(version)
     groups = pages.indicator_groups(score, version) if score else []
-    trend = pages.unit_trend(selection, unit)
-    window_label = dict(pages.WINDOWS)[trend.window]
-    total_chart = charts.line_chart(
-        trend.dates,
-        [charts.Series("total", _("Total"), trend.totals)],
-        chart_id="trend-total",
-        title=_("Total score of %(unit)s, %(window)s")
-        % {"unit": unit.name, "window": window_label},
-        description=_("Total out of 100 on each published day from %(start)s to %(end)s.")
-        % {"start": trend.dates[0] if trend.dates else "—", "end": selection.date},
-        y_max=100,
-    )
-    group_chart = charts.line_chart(
-        trend.dates,
-        [charts.Series(c.key, c.name, trend.groups[c.key]) for c in cols],
-        chart_id="trend-groups",
-        title=_("Group scores of %(unit)s, %(window)s")
-        % {"unit": unit.name, "window": window_label},
-        description=_("Each group's score on each published day; the maximum is %(max)s.")
-        % {"max": max(c.maximum for c in cols)},
-        y_max=max(c.maximum for c in cols),
-    )
+    trend, total_chart, group_chart, trend_body = _trend_parts(selection, unit, cols)
     tables = [pages.trend_table(trend, cols)]
-    trend_body = _trend_body(tables[0].rows)
     if score:
         tables.insert(0, pages.indicators_table(score, groups))
     context = _context(
@@ -243,24 +210,92 @@ def unit(request, scope, key):
     )
 
 
-def _trend_body(rows) -> str:
-    """The trend table's rows (up to a year of days × 7 values), joined here: the same markup
-    through the template engine cell by cell costs more than the rest of the page."""
-    separator = get_format("DECIMAL_SEPARATOR")
-    return format_html_join(
-        "",
-        '<tr><th scope="row">{}</th>{}</tr>',
-        (
-            (
-                f"{row[0]:%d/%m/%Y}",
-                format_html_join(
-                    "",
-                    '<td class="num">{}</td>',
-                    ((pages.shown(v, separator=separator),) for v in row[1:]),
-                ),
+def _province_parts(selection, province, scope):
+    """The province's ranked units (linked), statistics and chart, cached under the
+    publication stamp per language. The same for every viewer: whoever may open the page
+    sees the province, hence every unit of it (all rows visible, all linked)."""
+
+    def compute():
+        detail = pages.province_detail(selection, province, scope)
+        _link(detail.units, "scoring:unit", selection)
+        report = pages.statistics_report(selection, province.code)
+        lines = pages.report_lines(report)
+        communes = [r for r in detail.units if r.score.kind == UnitKind.COMMUNE]
+        chart = charts.bar_chart(
+            [charts.Bar(r.score.label, r.score.total, r.href, r.total.band) for r in communes],
+            chart_id="communes",
+            title=_("Communes of %(province)s by total score") % {"province": province.name},
+            description=_(
+                "%(n)d communes ranked from the highest to the lowest total score, out of 100."
             )
+            % {"n": len(communes)},
+        )
+        return detail, report, lines, communes, chart
+
+    key = f"province:{province.code}:{selection.query()}:{get_language() or ''}"
+    return pages.cached_until_next_publication(key, compute)
+
+
+def _trend_parts(selection, unit, cols):
+    """The unit's trend, its two charts and the rows of its table: up to a year of days,
+    the costliest part of the page, the same for every request until the next publication
+    (cached under the publication stamp, per language: labels and decimal separators)."""
+
+    def compute():
+        trend = pages.unit_trend(selection, unit)
+        window_label = dict(pages.WINDOWS)[trend.window]
+        total_chart = charts.line_chart(
+            trend.dates,
+            [charts.Series("total", _("Total"), trend.totals)],
+            chart_id="trend-total",
+            title=_("Total score of %(unit)s, %(window)s")
+            % {"unit": unit.name, "window": window_label},
+            description=_("Total out of 100 on each published day from %(start)s to %(end)s.")
+            % {"start": trend.dates[0] if trend.dates else "—", "end": selection.date},
+            y_max=100,
+        )
+        group_chart = charts.line_chart(
+            trend.dates,
+            [charts.Series(c.key, c.name, trend.groups[c.key]) for c in cols],
+            chart_id="trend-groups",
+            title=_("Group scores of %(unit)s, %(window)s")
+            % {"unit": unit.name, "window": window_label},
+            description=_("Each group's score on each published day; the maximum is %(max)s.")
+            % {"max": max(c.maximum for c in cols)},
+            y_max=max(c.maximum for c in cols),
+        )
+        trend_body = _trend_body(pages.trend_table(trend, cols).rows)
+        return trend, total_chart, group_chart, trend_body
+
+    key = ":".join(
+        (
+            "unit-trend",
+            unit.key,
+            selection.window,
+            selection.methodology,
+            selection.date_from.isoformat(),
+            selection.date.isoformat(),
+            get_language() or "",
+        )
+    )
+    return pages.cached_until_next_publication(key, compute)
+
+
+def _trend_body(rows) -> SafeString:
+    """The trend table's rows (up to a year of days × 7 values), joined here: the same markup
+    through the template engine, or format_html, cell by cell costs more than the rest of
+    the page. Nothing to escape but the separator: cells are dates and numbers formatted
+    here (digits, a sign, a dash)."""
+    separator = escape(get_format("DECIMAL_SEPARATOR"))
+    return mark_safe(  # noqa: S308 - dates and numbers only, see above
+        "".join(
+            f'<tr><th scope="row">{row[0]:%d/%m/%Y}</th>'
+            + "".join(
+                f'<td class="num">{pages.shown(v, separator=separator)}</td>' for v in row[1:]
+            )
+            + "</tr>"
             for row in rows
-        ),
+        )
     )
 
 

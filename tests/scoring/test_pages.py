@@ -397,6 +397,29 @@ def test_pages_run_a_bounded_number_of_queries(
         assert client.get(url).status_code == 200
 
 
+def test_cached_page_parts_follow_a_new_publication(client, nation, users):
+    """The province's units and the unit's trend are cached until the next publication: a
+    recompute that republishes the date shows at once, in both pages."""
+    client.force_login(users["national"])
+    params = {"window": "month"}
+    before_unit = client.get(unit_url("C18073"), params).context["trend"].totals[-1]
+    before_row = next(
+        r
+        for r in client.get(province_url("42"), params).context["detail"].units
+        if r.unit == "C18073"
+    )
+    assert before_unit == before_row.score.total
+    # Republish the latest date with every share of C18073 at its best: a higher total.
+    units = {key: drifted(key, 0) for key in nation}
+    units["C18073"] = {code: (d, d) for code, (_, d) in units["C18073"].items()}
+    index_publish(on=D, units=units)
+    after = snapshot("C18073", window="month").total
+    assert after > before_unit
+    assert client.get(unit_url("C18073"), params).context["trend"].totals[-1] == after
+    rows = client.get(province_url("42"), params).context["detail"].units
+    assert next(r for r in rows if r.unit == "C18073").score.total == after
+
+
 # --- The scoring engine end to end -----------------------------------------------------------
 def test_pages_show_what_the_scoring_services_computed(client, org, make_dossier):
     """Dossiers → daily facts → snapshots (scoring.services.index_recompute) → pages."""
