@@ -272,11 +272,42 @@ class DossierDetailSerializer(DossierSerializer):
         read_only_fields = fields
 
     def to_representation(self, dossier):
-        data = super().to_representation(dossier)
-        for name in ("events", "documents", "payments", "allowed_actions"):
-            field = self.fields[name]
-            data[name] = field.to_representation(field.get_attribute(dossier))
-        return data
+        """Built directly like the rows (also checked against the declared fields): building
+        the nested ModelSerializers' fields took longer than a submission's own queries."""
+        return super().to_representation(dossier) | {
+            "events": [
+                {
+                    "action": e.action,
+                    "from_state": e.from_state,
+                    "to_state": e.to_state,
+                    "at": _instant(e.at),
+                    "note": e.note,
+                }
+                for e in dossier.timeline
+            ],
+            "documents": [
+                {
+                    "id": d.id,
+                    "kind": d.kind,
+                    "name": d.name,
+                    "content_type": d.content_type,
+                    "size": d.size,
+                    "sha256": d.sha256,
+                    "uploaded_at": _instant(d.uploaded_at),
+                }
+                for d in dossier.document_list
+            ],
+            "payments": [
+                {
+                    "reference": p.reference,
+                    "channel": p.channel,
+                    "amount_vnd": p.amount_vnd,
+                    "paid_at": _instant(p.paid_at),
+                }
+                for p in dossier.payment_list
+            ],
+            "allowed_actions": [str(a) for a in dossier.allowed_actions],
+        }
 
 
 class DossierCreateSerializer(serializers.Serializer):

@@ -458,24 +458,34 @@ def test_lean_dossier_rows_equal_the_declared_serializer(walker, language):
     from django.utils import translation
     from rest_framework.serializers import ModelSerializer
 
+    from dossiers import services
     from dossiers.api.serializers import DossierDetailSerializer, DossierSerializer
     from dossiers.api.views import dossier_detail
 
     for state in State:
         walker.in_state(state)
     walker.in_state(State.ACCEPTED, paid=True)
+    uploaded = services.dossier_submit(
+        citizen=walker.citizen,
+        center=walker.center,
+        procedure=walker.procedure,
+        documents=list(zip(DOCUMENTS, [pdf(), png()], strict=True)),
+        at=walker.tick(),
+    ).code
     rows = list(
         Dossier.objects.select_related("center", "procedure_version__procedure", "applicant")
     )
-    assert len(rows) == len(State) + 1
+    assert len(rows) == len(State) + 2
     with translation.override(language):
         for dossier in rows:
             declared = ModelSerializer.to_representation(DossierSerializer(), dossier)
             assert DossierSerializer(dossier).data == declared
             assert list(DossierSerializer(dossier).data) == list(declared)
-        detail = dossier_detail(walker.citizen, rows[-1].code)
-        declared = ModelSerializer.to_representation(DossierDetailSerializer(), detail)
-        assert DossierDetailSerializer(detail).data == declared
+        for code in (rows[-1].code, uploaded):  # a payment; two uploaded documents
+            detail = dossier_detail(walker.citizen, code)
+            declared = ModelSerializer.to_representation(DossierDetailSerializer(), detail)
+            assert DossierDetailSerializer(detail).data == declared
+            assert declared["payments"] or declared["documents"]
 
 
 # --- Query counts --------------------------------------------------------------------------
