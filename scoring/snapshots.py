@@ -6,19 +6,21 @@ atomically; custom date ranges scored on request from the daily facts.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.calendar import working_calendar
 from scoring import methodology as M
-from scoring.counts import WindowFacts, window_facts, windows_facts
+from scoring.counts import WindowFacts, counts_series, window_facts
 from scoring.models import IndexPublication, IndexRun, IndexSnapshot, UnitKind, Window
 
 STANDARD_WINDOWS = (Window.MONTH, Window.QUARTER, Window.YTD)
@@ -235,37 +237,195 @@ def snapshots_compute(
 ) -> int:
     """Write the snapshots of one province (or all with ``province=None``) for ``dates`` under
     ``run``: replaces what the run already wrote for them, so a redelivered task is harmless.
-    Centres are ranked within their province here; provinces are ranked by
-    ``snapshots_rank`` once every province is done."""
-    methodologies = tuple(methodologies or run.methodologies or snapshot_methodologies())
-    provinces = None if province is None else [province]
-    written = 0
-    windows = tuple(windows)
-    for on in dates:
-        rows = []
-        starts = [window_start(window, on) for window in windows]
-        all_facts = windows_facts(windows=[(start, on) for start in starts], provinces=provinces)
-        for window, start, facts in zip(windows, starts, all_facts):
-            for version in methodologies:
-                scores = score_units(facts, version)
-                rank_units(s for s in scores.values() if s.kind != UnitKind.PROVINCE)
-                rows.extend(
-                    _snapshot_row(run, on, window, start, s, version) for s in scores.values()
-                )
-        with transaction.atomic():
-            stale = IndexSnapshot.objects.filter(run=run, date=on)
-            if province is not None:
-                stale = stale.filter(province_id=province)
-            stale.delete()
-            insert_snapshots(rows)
-        written += len(rows)
-    return written
+    Centres are ranked within their province here; with ``province=None`` the provinces are
+    ranked nation-wide too, otherwise by ``snapshots_rank`` once every province is done.
+
+    All dates, windows and versions come from one read of the facts (running totals between
+    the dates, ``counts_series``), are scored on whole arrays (``evaluate_arrays``; versions with
+    the same parameters share their counts and indicator columns) and written with one COPY."""
+    versions = [M.get(m) for m in (methodologies or run.methodologies or snapshot_methodologies())]
+    dates = sorted(set(dates))
+    if not dates:
+        return 0
+    units, series = counts_series(
+        dates=dates,
+        windows=windows,
+        params=[v.params for v in versions],
+        provinces=None if province is None else [province],
+    )
+    writer = _SnapshotWriter(run, units, rank_provinces=province is None)
+    with transaction.atomic():
+        stale = IndexSnapshot.objects.filter(run=run, date__in=dates)
+        if province is not None:
+            stale = stale.filter(province_id=province)
+        stale.delete()
+        with writer:
+            for point in series:
+                shared: dict = {}
+                for version in versions:
+                    result = M.evaluate_arrays(version, point.counts[version.params])
+                    writer.add(point, version, result, shared)
+    return writer.rows
+
+
+def _competition_ranks(values: np.ndarray, scope: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks by value, descending, within each scope (ties share a rank: 1, 2, 2, 4), and the
+    scope's size; ``competition_ranks`` on arrays."""
+    order = np.lexsort((-values, scope))
+    v, s = values[order], scope[order]
+    position = np.arange(len(values))
+    new_scope = np.r_[True, s[1:] != s[:-1]]
+    new_value = new_scope | np.r_[True, v[1:] != v[:-1]]
+    scope_start = np.maximum.accumulate(np.where(new_scope, position, 0))
+    value_start = np.maximum.accumulate(np.where(new_value, position, 0))
+    ranks = np.empty(len(values), dtype=np.int64)
+    ranks[order] = value_start - scope_start + 1
+    sizes = np.bincount(scope - scope.min())[scope - scope.min()] if len(scope) else scope
+    return ranks, sizes
+
+
+def _copy_text(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _unescape(match: re.Match) -> str:
+    return {"t": "\t", "n": "\n", "r": "\r"}.get(match.group(1), match.group(1))
+
+
+def _cents_text(cents: int) -> str:
+    """Hundredths as the JSON number ``float(Decimal)`` would give (2000 → 20.0)."""
+    return repr(cents / 100)
+
+
+class _SnapshotWriter:
+    """Snapshot rows of arrays of units, formatted once and streamed: ``COPY`` text on
+    PostgreSQL, ``bulk_create`` elsewhere."""
+
+    def __init__(self, run: IndexRun, units, *, rank_provinces: bool):
+        self.run, self.units, self.rows = run, units, 0
+        n, n_prov = len(units), units.n_provinces
+        kinds = units.kinds
+        self.scope = np.where(
+            np.arange(n) < n_prov, -1 if not rank_provinces else 0, units.province_index + 1
+        )
+        self.ranked = self.scope >= 0
+        self.pg = connection.vendor == "postgresql"
+        self.fixed = [
+            "\t".join(
+                [
+                    _copy_text(units.keys[i]),
+                    kinds[i],
+                    units.provinces[i],
+                    "\\N" if units.center_ids[i] is None else str(units.center_ids[i]),
+                    _copy_text(units.names[i]),
+                ]
+            )
+            for i in range(n)
+        ]
+        self.objects: list[IndexSnapshot] = []
+
+    def __enter__(self):
+        if self.pg:
+            table = IndexSnapshot._meta.db_table
+            columns = ", ".join(connection.ops.quote_name(c) for c in SNAPSHOT_COLUMNS)
+            self._cursor = connection.cursor()
+            self._copy_cm = self._cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN")
+            self._copy = self._copy_cm.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.pg:
+            self._copy_cm.__exit__(*exc)
+            self._cursor.close()
+        elif exc[0] is None:
+            IndexSnapshot.objects.bulk_create(self.objects, batch_size=500)
+        return False
+
+    def _indicators(self, result: M.ArrayResult) -> list[str]:
+        parts = []
+        for code in result.ratio_cents:
+            counts, ratio, score = (
+                result.counts[code],
+                result.ratio_cents[code],
+                result.score_cents[code],
+            )
+            if counts is None:
+                score_text = "null" if score is None else _cents_text(int(score[0]))
+                parts.append([f'"{code}": [null, null, null, {score_text}]'] * len(self.units))
+                continue
+            parts.append(
+                [
+                    f'"{code}": [{n}, {d}, {"null" if r < 0 else _cents_text(r)}, {_cents_text(c)}]'
+                    for n, d, r, c in zip(
+                        counts[0].tolist(), counts[1].tolist(), ratio.tolist(), score.tolist()
+                    )
+                ]
+            )
+        return ["{" + ", ".join(row) + "}" for row in zip(*parts)]
+
+    def add(self, point, version: M.Methodology, result: M.ArrayResult, shared: dict) -> None:
+        """The rows of one date, window and version. ``shared`` carries the indicator column
+        of the point to the next version when both score the indicators alike."""
+        key = version.indicators
+        if key not in shared:
+            shared[key] = self._indicators(result)
+        indicators = shared[key]
+        columns = list(result.columns)
+        ranked = self.ranked
+        scope = self.scope[ranked]
+        rank = np.zeros(len(self.units), dtype=np.int64)
+        rank_of = np.zeros(len(self.units), dtype=np.int64)
+        rank[ranked], rank_of[ranked] = _competition_ranks(result.total[ranked], scope)
+        column_ranks = {}
+        for column in columns:
+            r = np.zeros(len(self.units), dtype=np.int64)
+            r[ranked] = _competition_ranks(result.columns[column][ranked], scope)[0]
+            column_ranks[column] = r.tolist()
+        totals = result.total.tolist()
+        column_values = [result.columns[c].tolist() for c in columns]
+        ranked_list, rank_list, rank_of_list = ranked.tolist(), rank.tolist(), rank_of.tolist()
+        head = f"{self.run.pk}\t{point.on.isoformat()}\t{point.window}\t"
+        head += f"{point.start.isoformat()}\t{version.code}\t"
+        lines = []
+        for i, fixed in enumerate(self.fixed):
+            groups = ", ".join(
+                f'"{c}": {_cents_text(v[i])}' for c, v in zip(columns, column_values)
+            )
+            if ranked_list[i]:
+                group_ranks = ", ".join(f'"{c}": {column_ranks[c][i]}' for c in columns)
+                ranks = f"{rank_list[i]}\t{rank_of_list[i]}\t{{{group_ranks}}}"
+            else:
+                ranks = "\\N\t\\N\t{}"
+            total = totals[i]
+            lines.append(
+                f"{head}{fixed}\t{total // 100}.{total % 100:02d}\t{{{groups}}}\t"
+                f"{indicators[i]}\t{ranks}\n"
+            )
+        self.rows += len(lines)
+        if self.pg:
+            self._copy.write("".join(lines))
+        else:
+            self.objects.extend(self._object(line) for line in lines)
+
+    @staticmethod
+    def _object(line: str) -> IndexSnapshot:
+        values = dict(zip(SNAPSHOT_COLUMNS, line.rstrip("\n").split("\t")))
+        for column in JSON_COLUMNS:
+            values[column] = json.loads(values[column])
+        for column in ("center_id", "rank", "rank_of"):
+            values[column] = None if values[column] == "\\N" else int(values[column])
+        values["total"] = Decimal(values["total"])
+        values["name"] = re.sub(r"\\(.)", _unescape, values["name"])
+        return IndexSnapshot(**values)
 
 
 def snapshots_rank(*, run: IndexRun) -> int:
-    """Rank the provinces of every (date, window, methodology) of the run nation-wide."""
+    """Rank the provinces of every (date, window, methodology) of the run nation-wide (those
+    written province by province; ``snapshots_compute`` of all provinces ranks them itself)."""
     provinces = list(
-        IndexSnapshot.objects.filter(run=run, unit_kind=UnitKind.PROVINCE).only(
+        IndexSnapshot.objects.filter(run=run, unit_kind=UnitKind.PROVINCE, rank__isnull=True).only(
             "id", "date", "window", "methodology", "unit", "total", "groups"
         )
     )
@@ -287,13 +447,20 @@ def snapshots_rank(*, run: IndexRun) -> int:
 def snapshots_publish(*, run: IndexRun) -> list[date]:
     """Make the run's snapshots the current ones for each of its dates, in one transaction:
     readers see the previous complete run or this one, never a mix."""
-    dates = sorted(set(IndexSnapshot.objects.filter(run=run).values_list("date", flat=True)))
+    days = (run.date_to - run.date_from).days + 1
+    dates = [
+        on
+        for on in (run.date_from + timedelta(days=n) for n in range(days))
+        if IndexSnapshot.objects.filter(run=run, date=on).exists()
+    ]
     now = timezone.now()
     with transaction.atomic():
-        for on in dates:
-            IndexPublication.objects.update_or_create(
-                date=on, defaults={"run": run, "published_at": now}
-            )
+        IndexPublication.objects.bulk_create(
+            [IndexPublication(date=on, run=run, published_at=now) for on in dates],
+            update_conflicts=True,
+            unique_fields=["date"],
+            update_fields=["run", "published_at"],
+        )
         IndexRun.objects.filter(pk=run.pk).update(
             status=IndexRun.Status.COMPLETE,
             finished_at=now,
