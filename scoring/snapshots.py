@@ -294,9 +294,12 @@ def _unescape(match: re.Match) -> str:
     return {"t": "\t", "n": "\n", "r": "\r"}.get(match.group(1), match.group(1))
 
 
+_CENTS_TEXT = [repr(c / 100) for c in range(20001)]
+
+
 def _cents_text(cents: int) -> str:
     """Hundredths as the JSON number ``float(Decimal)`` would give (2000 → 20.0)."""
-    return repr(cents / 100)
+    return _CENTS_TEXT[cents] if 0 <= cents <= 20000 else repr(cents / 100)
 
 
 class _SnapshotWriter:
@@ -325,6 +328,7 @@ class _SnapshotWriter:
             for i in range(n)
         ]
         self.objects: list[IndexSnapshot] = []
+        self._texts: dict[M.Indicator, dict[tuple[int, int], str]] = {}
 
     def __enter__(self):
         if self.pg:
@@ -343,7 +347,7 @@ class _SnapshotWriter:
             IndexSnapshot.objects.bulk_create(self.objects, batch_size=500)
         return False
 
-    def _indicators(self, result: M.ArrayResult) -> list[str]:
+    def _indicators(self, version: M.Methodology, result: M.ArrayResult) -> list[str]:
         parts = []
         for code in result.ratio_cents:
             counts, ratio, score = (
@@ -355,14 +359,20 @@ class _SnapshotWriter:
                 score_text = "null" if score is None else _cents_text(int(score[0]))
                 parts.append([f'"{code}": [null, null, null, {score_text}]'] * len(self.units))
                 continue
-            parts.append(
-                [
-                    f'"{code}": [{n}, {d}, {"null" if r < 0 else _cents_text(r)}, {_cents_text(c)}]'
-                    for n, d, r, c in zip(
-                        counts[0].tolist(), counts[1].tolist(), ratio.tolist(), score.tolist()
-                    )
-                ]
-            )
+            # The text of an indicator is a function of its counts under the same rules: many
+            # units share theirs (a province's catalogue facts, small communes), so format each
+            # (numerator, denominator) once per run.
+            texts = self._texts.setdefault(version.indicator(code), {})
+            column = []
+            for n, d, r, c in zip(
+                counts[0].tolist(), counts[1].tolist(), ratio.tolist(), score.tolist()
+            ):
+                text = texts.get((n, d))
+                if text is None:
+                    ratio_text = "null" if r < 0 else _cents_text(r)
+                    text = texts[(n, d)] = f'"{code}": [{n}, {d}, {ratio_text}, {_cents_text(c)}]'
+                column.append(text)
+            parts.append(column)
         return ["{" + ", ".join(row) + "}" for row in zip(*parts)]
 
     def add(self, point, version: M.Methodology, result: M.ArrayResult, shared: dict) -> None:
@@ -370,7 +380,7 @@ class _SnapshotWriter:
         of the point to the next version when both score the indicators alike."""
         key = version.indicators
         if key not in shared:
-            shared[key] = self._indicators(result)
+            shared[key] = self._indicators(version, result)
         indicators = shared[key]
         columns = list(result.columns)
         ranked = self.ranked
