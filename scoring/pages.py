@@ -443,14 +443,28 @@ def _publication_stamp() -> str:
     return f"{stamp['at'].isoformat()}-{stamp['run']}-{stamp['dates']}"
 
 
+# The last values read, in this process: unpickling a province's ranked rows from Redis
+# (thousands of small objects) costs more than rendering them. Keys carry the publication
+# stamp, so an entry is never stale; callers only read the values they get.
+_RECENT: dict[str, object] = {}
+RECENT_ENTRIES = 64
+
+
 def cached_until_next_publication(key: str, compute):
     """``compute()``, cached under ``key`` and the publication stamp (a new publication
-    makes a new key, so nothing stale is ever read)."""
+    makes a new key, so nothing stale is ever read): in this process, then in the shared
+    cache. The value is shared between requests: read it, never change it."""
     key = f"scoring:pages:{key}:{_publication_stamp()}"
+    value = _RECENT.get(key)
+    if value is not None:
+        return value
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, CACHE_SECONDS)
+    if len(_RECENT) >= RECENT_ENTRIES:
+        _RECENT.clear()
+    _RECENT[key] = value
     return value
 
 
