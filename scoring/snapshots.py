@@ -166,28 +166,6 @@ def scores_for_range(
 # --- Snapshots under a run --------------------------------------------------------------------
 
 
-def _snapshot_row(run: IndexRun, on: date, window: str, start: date, s: UnitScore, version):
-    """A snapshot row as a dict of column values (COPY writes them as they are)."""
-    return {
-        "run_id": run.pk,
-        "date": on,
-        "window": window,
-        "window_from": start,
-        "methodology": version,
-        "unit": s.key,
-        "unit_kind": s.kind,
-        "province_id": s.province,
-        "center_id": s.center_id,
-        "name": s.name,
-        "total": s.total,
-        "groups": {k: float(v) for k, v in s.groups.items()},
-        "indicators": s.indicators_json(),
-        "rank": s.rank,
-        "rank_of": s.rank_of,
-        "group_ranks": s.group_ranks,
-    }
-
-
 SNAPSHOT_COLUMNS = (
     "run_id",
     "date",
@@ -207,24 +185,6 @@ SNAPSHOT_COLUMNS = (
     "group_ranks",
 )
 JSON_COLUMNS = {"groups", "indicators", "group_ranks"}
-
-
-def insert_snapshots(rows: list[dict]) -> None:
-    """Insert snapshot rows: ``COPY`` on PostgreSQL (20,000 rows with JSON a night; a plain
-    multi-row INSERT spends most of its time quoting them), ``bulk_create`` elsewhere."""
-    if connection.vendor != "postgresql":
-        IndexSnapshot.objects.bulk_create([IndexSnapshot(**r) for r in rows], batch_size=500)
-        return
-    table = IndexSnapshot._meta.db_table
-    columns = ", ".join(connection.ops.quote_name(c) for c in SNAPSHOT_COLUMNS)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(
-                [json.dumps(row[c]) if c in JSON_COLUMNS else row[c] for c in SNAPSHOT_COLUMNS]
-            )
 
 
 def snapshots_compute(
