@@ -19,6 +19,7 @@ from dossiers.models import Document, DossierEvent, PetitionEvent
 from scoring.models import IndexSnapshot
 from tests.conftest import ROOT
 from tests.reliability.conftest import build_world
+from tests.reliability.figures import save_figures
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -109,8 +110,24 @@ def test_a_restored_backup_holds_the_same_dossiers_histories_and_snapshots(postg
         assert "restored into" in report
 
         before, after = table_fingerprints(source), table_fingerprints(database_url(target_name))
+        differing = {t: (before[t], after.get(t)) for t in before if before[t] != after.get(t)}
+        sequences = sequence_positions(source), sequence_positions(database_url(target_name))
+        documents = list(Document.objects.all())
+        damaged = [d.file.name for d in documents if not restored_intact(d, restored_documents)]
+        save_figures(
+            "backup-restore",
+            {
+                "tables": len(before),
+                "rows": sum(count for count, _ in before.values()),
+                "tables_differing": sorted(differing),
+                "extra_tables": sorted(after.keys() - before.keys()),
+                "sequences": len(sequences[0]),
+                "sequences_differing": sequences[0] != sequences[1],
+                "documents": len(documents),
+                "documents_damaged": damaged,
+            },
+        )
         assert before.keys() == after.keys()
-        differing = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
         assert differing == {}
         for table in (
             "dossiers_dossier",
@@ -121,7 +138,7 @@ def test_a_restored_backup_holds_the_same_dossiers_histories_and_snapshots(postg
         ):
             assert after[table][0] > 0, f"{table} restored empty"
         # New rows continue the numbering instead of colliding with restored ones.
-        assert sequence_positions(source) == sequence_positions(database_url(target_name))
+        assert sequences[0] == sequences[1]
 
         # The restored database still refuses to rewrite history.
         with psycopg.connect(database_url(target_name)) as conn:
@@ -130,11 +147,16 @@ def test_a_restored_backup_holds_the_same_dossiers_histories_and_snapshots(postg
             conn.rollback()
 
         # Every document file is back, byte for byte.
-        for document in Document.objects.all():
-            restored = restored_documents / document.file.name
-            assert hashlib.sha256(restored.read_bytes()).hexdigest() == document.sha256
+        assert damaged == []
     finally:
         drop_database(target_name)
+
+
+def restored_intact(document, restored_documents: Path) -> bool:
+    restored = restored_documents / document.file.name
+    return (
+        restored.is_file() and hashlib.sha256(restored.read_bytes()).hexdigest() == document.sha256
+    )
 
 
 def test_restore_refuses_an_existing_database_and_a_damaged_dump(postgres, tmp_path):
