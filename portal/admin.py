@@ -74,6 +74,14 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "center"]
     search_fields = ["user__username", "center__name", "center__code"]
 
+    def get_queryset(self, request):
+        # A leader reads who works in their own centres, not the staff list of the country.
+        memberships = super().get_queryset(request)
+        if request.user.is_superuser:
+            return memberships
+        own = StaffMembership.objects.filter(user=request.user).values("center")
+        return memberships.filter(center__in=own)
+
 
 @admin.register(CalendarOverride)
 class CalendarOverrideAdmin(admin.ModelAdmin):

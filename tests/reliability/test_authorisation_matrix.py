@@ -93,7 +93,7 @@ def admin_models():
 def place_objects(model, world, place) -> list:
     """The objects of ``model`` that carry ``place``'s citizen data (none for reference data)."""
     from dossiers.models import Dossier, Petition
-    from portal.models import User
+    from portal.models import StaffMembership, User
 
     d, f, p = world.dossiers[place], world.finished[place], world.petitions[place]
     if model is Dossier:
@@ -102,6 +102,8 @@ def place_objects(model, world, place) -> list:
         return [p]
     if model is User:
         return [d.applicant]
+    if model is StaffMembership:  # who works where is the centre's own business
+        return list(StaffMembership.objects.filter(center=d.center))
     fields = {field.name for field in model._meta.get_fields()}
     objects = []
     if "dossier" in fields:
