@@ -176,6 +176,7 @@ def index(base: str, name: str, scale: float) -> None:
         f"print(facts_compute(day_from=date.fromisoformat('{first - timedelta(days=1)}'), "
         f"day_to=date.fromisoformat('{last}')))"
     )
+    _manage(url, "migrate", "--noinput", "-v0")  # data generated before a schema change
     _manage(url, "shell", "-c", code)
     _manage(url, "recompute_index", "--from", real_from.isoformat(), "--to", last.isoformat())
     params = {"first": first, "last": real_from - timedelta(days=1), "source": last}
