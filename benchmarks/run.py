@@ -93,7 +93,12 @@ def main(argv=None) -> int:
         # A partial run replaces the figures of the modules it ran and keeps the others.
         ran = {n for n in MODULES if n.rsplit(".", 1)[-1] in args.only or n in args.only}
         previous = json.loads(out.read_text(encoding="utf-8"))
-        kept = [f for f in previous["figures"] if f["extra"].get("module") not in ran]
+        measured = {f.path for f in figures}
+        kept = [
+            f
+            for f in previous["figures"]
+            if f["extra"].get("module") not in ran and f["path"] not in measured
+        ]
         errors += [e for e in previous.get("errors", []) if e["module"] not in ran]
     out.write_text(
         json.dumps(
