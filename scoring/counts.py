@@ -170,6 +170,25 @@ def window_facts(
     return windows_facts(windows=[(date_from, date_to)], provinces=provinces)[0]
 
 
+PUBLICATION_FIELDS = (
+    "province_id",
+    "procedure_id",
+    "decision_date",
+    "effective_date",
+    "public_date",
+    "components_complete",
+)
+
+
+def publications_until(last: date, provinces=None):
+    """Procedure publications decided by ``last`` (of ``provinces``, or all): the transparency
+    group's input."""
+    return ProcedurePublication.objects.filter(
+        Q() if provinces is None else Q(province_id__in=provinces),
+        decision_date__lte=last,
+    )
+
+
 def windows_facts(
     *, windows: list[tuple[date, date]], provinces: Iterable[str] | None = None
 ) -> list[WindowFacts]:
@@ -229,17 +248,7 @@ def windows_facts(
         ).values_list("commune_id", "available_from")
     )
     transparency: dict[str, list] = defaultdict(list)
-    for row in ProcedurePublication.objects.filter(
-        Q() if provinces is None else Q(province_id__in=provinces),
-        decision_date__lte=last,
-    ).values(
-        "province_id",
-        "procedure_id",
-        "decision_date",
-        "effective_date",
-        "public_date",
-        "components_complete",
-    ):
+    for row in publications_until(last, provinces).values(*PUBLICATION_FIELDS):
         transparency[row["province_id"]].append(row)
     fee_procedures = _fee_procedures_by_date({b for _, b in windows})
 
@@ -855,17 +864,7 @@ class _TransparencySeries:
         rows = sorted(
             (
                 r
-                for r in ProcedurePublication.objects.filter(
-                    Q() if provinces is None else Q(province_id__in=provinces),
-                    decision_date__lte=last,
-                ).values_list(
-                    "province_id",
-                    "procedure_id",
-                    "decision_date",
-                    "effective_date",
-                    "public_date",
-                    "components_complete",
-                )
+                for r in publications_until(last, provinces).values_list(*PUBLICATION_FIELDS)
                 if r[0] in order
             ),
             key=lambda r: (order[r[0]], r[1], r[2]),

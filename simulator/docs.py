@@ -71,6 +71,18 @@ alone: `population_data`, `personal_storage`, `synced` (integration facts of the
 systems). The catalogue's procedure versions start with the July 2025 reform; a history that
 begins earlier gets a version with the same rules valid from its first day.
 
+## At national scale (measured)
+
+A national year — `benchmarks/scenarios/national-year.yaml` (34,000 dossiers per working day,
+default behaviour) at scale 1, 2024-08-01 .. 2025-07-31, on the 2-core development machine with
+other jobs running: 9,532,219 dossiers, 51,255,183 events, 6,077,336 payments, 2,750,442 ratings
+and 3,869,482 citizens generated and written in 3,108 s (3,280 dossiers/s; staff and citizens
+182 s, dossiers 2,906 s), database ≈ 26 GB; the year's daily facts then took 185 s
+(`python -m benchmarks.run --size large` prepares and measures it; figures in
+`docs/benchmarks.md`). The backfill runs at 0.95× a plain `COPY` of the same rows with a
+worker's peak RSS of 322 MiB. The calibrated `national-2025-07` scenario at full scale over a
+whole year (≈ 20 M dossiers, about twice this) has not been run yet.
+
 ## Scenarios shipped
 
 | scenario | what | size |

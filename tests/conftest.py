@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("worker"):
             item.add_marker(pytest.mark.xdist_group("celery-worker"))
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Every test its own cache keys on the configured cache: throttle budgets and login
+    lockouts spent by one test — or by a test in another worker sharing Redis — never leak into
+    another, and no test needs to clear (flush) a cache other workers are using."""
+    caches = {alias: dict(conf) for alias, conf in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
 
 
 @pytest.fixture(autouse=True)

@@ -26,9 +26,6 @@ CCCD = "042095077777"
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "documents"
-    from django.core.cache import cache
-
-    cache.clear()  # axes' login counters
 
 
 def shot(page, screenshots, name):

@@ -150,14 +150,5 @@ def test_staff_login_works_before_the_lockout(shared_world):
 
 
 @pytest.fixture(autouse=True)
-def _own_cache(settings, request):
-    """Throttle counters in a cache of this test's own: other test processes clear the shared
-    Redis between their tests (which would reset budgets mid-test), and a budget spent by one
-    test must not be missing from the next."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"reliability-throttles-{request.node.nodeid}",
-        }
-    }
+def _axes_on(settings):
     settings.AXES_ENABLED = True

@@ -1,10 +1,9 @@
 """API fixtures: clients authenticated by token (as the simulator's live mode does), tiny
-valid files of each accepted type, and a clean throttle cache for every test."""
+valid files of each accepted type (throttle counters are per test: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -13,19 +12,6 @@ from tests.factories import CitizenFactory, CommuneCenterFactory, StaffFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-@pytest.fixture(autouse=True)
-def _private_throttle_cache(settings, request):
-    """Throttle counters in a cache of this test's own: with Redis, parallel test workers
-    would otherwise share (and clear) each other's counters."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
-    }
-    cache.clear()
 
 
 def client_for(user) -> APIClient:
