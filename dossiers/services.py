@@ -996,3 +996,34 @@ def petition_rate(*, petition, citizen, satisfied: bool, at=None) -> Petition:
             note=_("satisfied") if satisfied else _("not satisfied"),
         )
     return locked
+
+
+def petition_repeat(*, petition, citizen, at=None) -> Petition:
+    """The citizen raises the answered petition again (phản ánh lặp lại): the answer did not
+    settle the matter. Once per petition; the index counts it as not handled well."""
+    at = _now(at)
+    with transaction.atomic():
+        locked = _locked_petition(petition)
+        if citizen is None or locked.citizen_id != getattr(citizen, "pk", None):
+            raise NotPermitted(_("Only the petitioner may raise the petition again."))
+        if locked.status != Petition.Status.ANSWERED:
+            raise TransitionNotAllowed(
+                _("Petition %(code)s has no answer yet.") % {"code": locked.code},
+                code="not_answered",
+            )
+        if locked.repeated:
+            raise TransitionNotAllowed(
+                _("Petition %(code)s has already been raised again.") % {"code": locked.code},
+                code="already_repeated",
+            )
+        if at < locked.answered_at:
+            raise InvalidInput(
+                _("A petition cannot be raised again before its answer."),
+                fields={"at": [_("Too early.")]},
+            )
+        locked.repeated = True
+        locked.save()
+        _petition_event(
+            locked, from_status=locked.status, actor=citizen, at=at, note=_("raised again")
+        )
+    return locked

@@ -24,6 +24,7 @@ urlpatterns = [
     path("my/petitions/new/", views.petition_new, name="petition_new"),
     path("my/petitions/<str:code>/", views.my_petition, name="my_petition"),
     path("my/petitions/<str:code>/rate/", views.petition_rate, name="petition_rate"),
+    path("my/petitions/<str:code>/repeat/", views.petition_repeat, name="petition_repeat"),
     path("track/", views.track, name="track"),
     path("payments/gateway/", views.payment_gateway, name="payment_gateway"),
 ]

@@ -407,6 +407,9 @@ def my_petition(request, code):
             and petition.satisfied is None
             and petition.citizen_id == request.user.pk,
             "rating_form": forms.PetitionRatingForm(),
+            "can_repeat": petition.answered_at is not None
+            and not petition.repeated
+            and petition.citizen_id == request.user.pk,
         },
     )
 
@@ -425,6 +428,19 @@ def petition_rate(request, code):
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Thank you for rating the answer."))
+    return redirect("dossiers:my_petition", code=code)
+
+
+@citizen_login_required
+@require_POST
+def petition_repeat(request, code):
+    petition = _petition_or_404(request.user, code)
+    try:
+        services.petition_repeat(petition=petition, citizen=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your petition has been raised again with the centre."))
     return redirect("dossiers:my_petition", code=code)
 
 

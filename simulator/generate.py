@@ -63,7 +63,8 @@ def expo(rng: random.Random, mean: float) -> float:
 
 @dataclass
 class SimPetition:
-    """A petition and its history, as ``petition_file`` / ``_answer`` / ``_rate`` make them."""
+    """A petition and its history, as ``petition_file`` / ``_answer`` / ``_rate`` / ``_repeat``
+    make them."""
 
     index: int
     code: str
@@ -78,6 +79,7 @@ class SimPetition:
     answered_at: int | None = None
     answer: str = ""
     satisfied: bool | None = None
+    repeated: bool = False
     events: list = field(default_factory=list)  # (from_status, to_status, actor, at, note)
 
 
@@ -192,6 +194,7 @@ class Generator:
 
         # The note ``petition_rate`` writes, in the language active for the run.
         self.petition_notes = (gettext("satisfied"), gettext("not satisfied"))
+        self.repeat_note = gettext("raised again")  # ``petition_repeat``'s
 
     def model(self, province: str) -> ProvinceModel:
         m = self.models.get(province)
@@ -596,12 +599,21 @@ class Generator:
             pet.answered_at = answer_at
             pet.answer = PETITION_ANSWER
             pet.events.append(("in_process", "answered", officer, answer_at, PETITION_ANSWER))
+            last = answer_at
             if rng.random() < p["petitions.rated_share"]:
                 t = answer_at + 1 + int(expo(rng, DAY))
                 if t <= H:
                     pet.satisfied = rng.random() < p["petitions.satisfied_share"]
                     note = self.petition_notes[0 if pet.satisfied else 1]
                     pet.events.append(("answered", "answered", pet.citizen_id, t, note))
+                    last = t
+            # Drawn only when the share is set, so scenarios without repeats keep their streams.
+            repeat = p["petitions.repeated_share"]
+            if repeat and rng.random() < repeat:
+                t = clock.add(last, 1 + int(expo(rng, 3 * WORKING_DAY)))
+                if t <= H:
+                    pet.repeated = True
+                    pet.events.append(("answered", "answered", pet.citizen_id, t, self.repeat_note))
         for centre_id, last in numbers.items():
             counters.append((centre_id, "P", day, last))
         return petitions

@@ -439,6 +439,13 @@ SCHEMA: dict[str, Section] = {
             "satisfied_share": Param(
                 "share", "share of ratings", 0.85, doc="Ratings of answers that are 'satisfied'."
             ),
+            "repeated_share": Param(
+                "share",
+                "share of answered petitions",
+                0.0,
+                doc="Answered petitions whose citizen raises them again because the answer did "
+                "not settle the matter (a few working days after the answer).",
+            ),
             "about_dossier_share": Param(
                 "share",
                 "share of petitions",

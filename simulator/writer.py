@@ -275,7 +275,8 @@ def _petition_rows(rows, enc, pet: SimPetition, pid: int, dossier_ids: dict) -> 
             "petition",
             f"{pid}\t{pet.code}\t{pet.center_id}\t{pet.citizen_id}\t{enc.opt(dossier_id)}\t"
             f"{enc.text(pet.subject)}\t{enc.text(pet.body)}\t{pet.status}\t{t(pet.received_at)}\t"
-            f"{t(pet.due_at)}\t{t(pet.answered_at)}\t{enc.text(pet.answer)}\t{satisfied}\tf\n",
+            f"{t(pet.due_at)}\t{t(pet.answered_at)}\t{enc.text(pet.answer)}\t{satisfied}\t"
+            f"{enc.bool(pet.repeated)}\n",
         )
         for from_status, to_status, actor, at, note in pet.events:
             rows.add(
@@ -300,7 +301,7 @@ def _petition_rows(rows, enc, pet: SimPetition, pid: int, dossier_ids: dict) -> 
                 t(pet.answered_at),
                 pet.answer,
                 satisfied,
-                0,
+                enc.bool(pet.repeated),
             ),
         )
         for from_status, to_status, actor, at, note in pet.events:

@@ -433,6 +433,7 @@ class PetitionSerializer(serializers.ModelSerializer):
             "answered_at",
             "answer",
             "satisfied",
+            "repeated",
         ]
         read_only_fields = fields
 

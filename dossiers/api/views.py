@@ -426,6 +426,17 @@ class PetitionViewSet(
         )
         return Response(self.get_serializer(petition_or_404(request.user, code)).data)
 
+    @extend_schema(
+        summary="Raise your answered petition again (the answer did not settle it)",
+        request=None,
+        responses={200: serializers.PetitionSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def repeat(self, request, code=None):
+        petition = petition_or_404(request.user, code)
+        services.petition_repeat(petition=petition, citizen=request.user)
+        return Response(self.get_serializer(petition_or_404(request.user, code)).data)
+
 
 # --- Without login: tracking and the gateway callback ---------------------------------------
 @extend_schema(

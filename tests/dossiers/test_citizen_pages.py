@@ -237,6 +237,16 @@ def test_petition_about_a_dossier_then_answer_and_rating(logged_in, walker, rece
     logged_in.post(f"/my/petitions/{petition.code}/rate/", {"satisfied": "1"})
     petition.refresh_from_db()
     assert petition.satisfied is True
+    assert 'data-testid="petition-repeat"' in page
+    repeated = logged_in.post(f"/my/petitions/{petition.code}/repeat/")
+    assert repeated.status_code == 302
+    petition.refresh_from_db()
+    assert petition.repeated is True
+    page = logged_in.get(f"/my/petitions/{petition.code}/").content.decode()
+    assert 'data-testid="petition-repeat"' not in page
+    events = petition.events.count()
+    logged_in.post(f"/my/petitions/{petition.code}/repeat/")  # a second time: refused
+    assert petition.events.count() == events
 
 
 def test_general_petition_chooses_a_centre(logged_in, center):

@@ -636,6 +636,36 @@ def test_petition_lifecycle(citizen, center, other_center, officer):
     ]
 
 
+def test_a_petition_is_raised_again_once_by_its_citizen_after_the_answer(citizen, center, officer):
+    petition = services.petition_file(
+        citizen=citizen, center=center, subject="Hẹn trả chậm", body="Chưa có kết quả.", at=T0
+    )
+    with pytest.raises(TransitionNotAllowed) as err:
+        services.petition_repeat(petition=petition, citizen=citizen, at=at(3, 9))
+    assert err.value.code == "not_answered"
+    petition = services.petition_answer(
+        petition=petition, actor=officer, answer="Đã có kết quả.", at=at(4, 9)
+    )
+    with pytest.raises(NotPermitted):
+        services.petition_repeat(petition=petition, citizen=CitizenFactory(), at=at(5, 9))
+    with pytest.raises(InvalidInput):
+        services.petition_repeat(petition=petition, citizen=citizen, at=at(4, 8))
+    assert not Petition.objects.get(pk=petition.pk).repeated
+
+    petition = services.petition_repeat(petition=petition, citizen=citizen, at=at(5, 9))
+    assert petition.repeated and petition.status == Petition.Status.ANSWERED
+    with pytest.raises(TransitionNotAllowed) as err:
+        services.petition_repeat(petition=petition, citizen=citizen, at=at(5, 10))
+    assert err.value.code == "already_repeated"
+    last = petition.events.order_by("at", "id").last()
+    assert (last.from_status, last.to_status, last.actor_id, last.at) == (
+        "answered",
+        "answered",
+        citizen.pk,
+        at(5, 9),
+    )
+
+
 def test_a_petition_about_a_dossier_must_be_the_citizens_own(walker, center):
     dossier = walker.submitted()
     with pytest.raises(InvalidInput) as err:

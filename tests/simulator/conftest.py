@@ -34,7 +34,12 @@ SMALL = {
         },
         "digitisation": {"digitised_share": {"province": 0.8, "commune": 0.6}},
         "ratings": {"rated_share": 0.6, "delay_days": 0.2, "satisfied_share": 0.8},
-        "petitions": {"per_1000_dossiers": 60, "answer_days": 1.5, "rated_share": 0.8},
+        "petitions": {
+            "per_1000_dossiers": 60,
+            "answer_days": 1.5,
+            "rated_share": 0.8,
+            "repeated_share": 0.3,
+        },
         "carried_over": {"warmup_days": 6},
         "citizens": {"dossiers_per_citizen": 1.5},
     },

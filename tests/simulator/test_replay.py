@@ -177,6 +177,7 @@ def test_generated_dossiers_equal_what_the_services_make(reference_data, small_r
     dossiers = [d for b in batches for d in b.dossiers]
     petitions = [p for b in batches for p in b.petitions]
     assert petitions and any(p.answered_at for p in petitions)
+    assert any(p.repeated for p in petitions), "the sample does not exercise petition_repeat"
 
     # Write them as the simulator does, read them back, remove them.
     columns = check_dossier_fields()
@@ -223,8 +224,12 @@ def test_generated_dossiers_equal_what_the_services_make(reference_data, small_r
             dossier=replayed[id(pet.dossier)] if pet.dossier is not None else None,
             at=to_datetime(pet.received_at),
         )
-        for from_status, to_status, actor, at, _note in pet.events[1:]:
-            if to_status == "in_process":
+        for from_status, to_status, actor, at, note in pet.events[1:]:
+            if note == gen.repeat_note:
+                petition = services.petition_repeat(
+                    petition=petition, citizen=users[actor], at=to_datetime(at)
+                )
+            elif to_status == "in_process":
                 petition = services.petition_start_processing(
                     petition=petition, actor=users[actor], at=to_datetime(at)
                 )

@@ -52,6 +52,14 @@ def test_citizen_files_about_a_dossier_staff_answer_citizen_rates(
     )
     assert rated.status_code == 200, rated.json()
     assert rated.json()["satisfied"] is True
+    # Raised again: once, by the petitioner only.
+    assert citizen_b_api.post(f"/api/v1/petitions/{code}/repeat/").status_code == 404
+    assert staff_api.post(f"/api/v1/petitions/{code}/repeat/").status_code == 403
+    repeated = citizen_api.post(f"/api/v1/petitions/{code}/repeat/")
+    assert repeated.status_code == 200, repeated.json()
+    assert repeated.json()["repeated"] is True
+    again = citizen_api.post(f"/api/v1/petitions/{code}/repeat/")
+    assert again.status_code == 409 and again.json()["code"] == "already_repeated", again.json()
 
 
 def test_petition_about_a_centre(citizen_api, center):
