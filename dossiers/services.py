@@ -287,7 +287,18 @@ def _closing_timeliness(dossier: Dossier, at: datetime) -> str:
 
 # --- Creating dossiers ---------------------------------------------------------------------
 def _new_dossier(
-    *, center, version, citizen, channel, at, documents, actor, state, digitised, reused_data=False
+    *,
+    center,
+    version,
+    citizen,
+    channel,
+    at,
+    documents,
+    actor,
+    state,
+    digitised,
+    reused_data=False,
+    integration: dict,
 ):
     number = next_number(center_id=center.pk, day=timezone.localdate(at))
     dossier = Dossier(
@@ -305,6 +316,7 @@ def _new_dossier(
         # data store. Known before the INSERT, so the new row is written once.
         presented_documents=[d.name for d in documents if d.file is None],
         reused_data=reused_data,
+        **integration,
     )
     if state == State.ACCEPTED:
         dossier.accepted_at = at
@@ -323,8 +335,29 @@ def _check_citizen(citizen) -> None:
         )
 
 
+def _integration(population_data, personal_storage, synced) -> dict:
+    """Facts the national systems report when a dossier is filed (index group 5): the
+    applicant's data was checked against the national population database, the documents came
+    from the citizen's personal data store, the dossier is synchronised to the national portal
+    in real time. They come from those integrations (and the simulator), not from the forms."""
+    return {
+        "population_data": bool(population_data),
+        "personal_storage": bool(personal_storage),
+        "synced": bool(synced),
+    }
+
+
 def dossier_submit(
-    *, citizen, center, procedure, documents=(), channel=Channel.ONLINE, at=None
+    *,
+    citizen,
+    center,
+    procedure,
+    documents=(),
+    channel=Channel.ONLINE,
+    at=None,
+    population_data=False,
+    personal_storage=False,
+    synced=False,
 ) -> Dossier:
     """A citizen files a dossier online (or by post): state SUBMITTED, waiting for the desk.
     The fee, if any, is due from now."""
@@ -361,6 +394,7 @@ def dossier_submit(
             digitised=any(d.file is not None for d in docs),
             # Documents named without a file come from the citizen's data store.
             reused_data=any(d.file is None for d in docs),
+            integration=_integration(population_data, personal_storage, synced),
         )
         _record(
             dossier,
@@ -383,6 +417,9 @@ def dossier_receive(
     channel=Channel.IN_PERSON,
     digitised=True,
     at=None,
+    population_data=False,
+    personal_storage=False,
+    synced=False,
 ) -> Dossier:
     """The desk receives a complete dossier (walk-in or postal): it is accepted at once and
     its due time computed, to be printed on the appointment slip."""
@@ -416,6 +453,7 @@ def dossier_receive(
             actor=actor,
             state=State.ACCEPTED,
             digitised=bool(digitised) or any(d.file is not None for d in docs),
+            integration=_integration(population_data, personal_storage, synced),
         )
         _record(
             dossier,

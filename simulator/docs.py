@@ -66,9 +66,9 @@ with 0 + the province code.
 
 Not produced: document files (dossiers carry the documents' names and the digitisation flags;
 no `Document` rows) and e-mails (simulated citizens have no address, so the services would
-queue none either). Three dossier flags have no service yet and are set by the simulator
-alone: `population_data`, `personal_storage`, `synced` (integration facts of the national
-systems). The catalogue's procedure versions start with the July 2025 reform; a history that
+queue none either). The integration facts of the national systems (`population_data`,
+`personal_storage`, `synced`) are drawn by share and passed as the submitting services take
+them. The catalogue's procedure versions start with the July 2025 reform; a history that
 begins earlier gets a version with the same rules valid from its first day.
 
 ## At national scale (measured)

@@ -215,6 +215,37 @@ def test_the_desk_receives_a_walk_in_with_its_due_time(citizen, center, procedur
     assert (event.action, event.to_state, event.actor) == ("receive", State.ACCEPTED, receptionist)
 
 
+def test_integration_facts_are_stored_as_the_national_systems_report_them(
+    citizen, center, procedure, receptionist
+):
+    plain = services.dossier_submit(
+        citizen=citizen, center=center, procedure=procedure, documents=DOCUMENTS, at=T0
+    )
+    assert (plain.population_data, plain.personal_storage, plain.synced) == (False, False, False)
+    online = services.dossier_submit(
+        citizen=citizen,
+        center=center,
+        procedure=procedure,
+        documents=DOCUMENTS,
+        at=T0,
+        population_data=True,
+        synced=True,
+    )
+    walk_in = services.dossier_receive(
+        actor=receptionist,
+        center=center,
+        procedure=procedure,
+        citizen=citizen,
+        documents=DOCUMENTS,
+        at=T0,
+        personal_storage=True,
+    )
+    stored = Dossier.objects.in_bulk([online.pk, walk_in.pk])
+    assert (stored[online.pk].population_data, stored[online.pk].synced) == (True, True)
+    assert not stored[online.pk].personal_storage
+    assert stored[walk_in.pk].personal_storage and not stored[walk_in.pk].synced
+
+
 def test_only_the_desk_of_that_centre_receives(citizen, center, other_center, procedure, officer):
     foreign_desk = StaffFactory(center=other_center, roles=["receptionist"])
     for actor in (officer, foreign_desk, None):

@@ -6,7 +6,6 @@ compared field by field: dossier rows, history, payments, ratings, petitions, da
 
 from __future__ import annotations
 
-import inspect
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -44,9 +43,8 @@ from simulator.writer import (
     write_rows,
 )
 
-# Integration facts of the national systems that no service sets yet (the simulator sets them
-# on its dossiers; a real desk cannot): compared as soon as a service takes them.
-NO_SERVICE_FIELDS = ("population_data", "personal_storage", "synced")
+# Integration facts of the national systems: the submitting service takes them as they come.
+INTEGRATION_FLAGS = ("population_data", "personal_storage", "synced")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -88,19 +86,13 @@ def _snapshot(codes: list[str], petition_codes: list[str]) -> dict:
     return out
 
 
-def _flags_a_service_takes() -> set[str]:
-    params = set(inspect.signature(services.dossier_submit).parameters)
-    params &= set(inspect.signature(services.dossier_receive).parameters)
-    return {f for f in NO_SERVICE_FIELDS if f in params}
-
-
-def _replay_dossier(sim, users, centres, procedures, flags):
+def _replay_dossier(sim, users, centres, procedures):
     """Call the services for every event of one generated dossier; returns the dossier."""
     dossier = None
     center = centres[sim.center_id]
     procedure = procedures[sim.version_id]
     citizen = users[sim.applicant_id]
-    extra = {f: getattr(sim, f) for f in flags}
+    extra = {f: getattr(sim, f) for f in INTEGRATION_FLAGS}
     for e in sim.events:
         at = to_datetime(e.at)
         actor = users.get(e.actor)
@@ -211,10 +203,9 @@ def test_generated_dossiers_equal_what_the_services_make(reference_data, small_r
     procedures = {
         v.id: Procedure.objects.get(code=v.code) for vs in world.versions.values() for v in vs
     }
-    flags = _flags_a_service_takes()
     replayed = {}
     for sim in sorted(dossiers, key=lambda d: (d.center_id, d.code)):
-        replayed[id(sim)] = _replay_dossier(sim, users, centres, procedures, flags)
+        replayed[id(sim)] = _replay_dossier(sim, users, centres, procedures)
     for pet in sorted(petitions, key=lambda p: p.code):
         petition = services.petition_file(
             citizen=users[pet.citizen_id],
@@ -251,8 +242,6 @@ def test_generated_dossiers_equal_what_the_services_make(reference_data, small_r
         for code, expected in simulated[table].items():
             actual = by_services[table][code]
             for field, value in expected.items():
-                if field in NO_SERVICE_FIELDS and field not in flags:
-                    continue
                 assert actual[field] == value, (
                     f"{code} {field}: services {actual[field]!r} != simulator {value!r}"
                 )
