@@ -30,3 +30,4 @@ urlpatterns = [
 
 handler404 = "dossiers.api.exceptions.page_not_found"
 handler400 = "dossiers.api.exceptions.bad_request"
+handler500 = "dossiers.api.exceptions.server_error"

@@ -113,3 +113,37 @@ def bad_request(request, exception=None):
         body = error_body("bad_request", _("The request is malformed or too large."))
         return JsonResponse(body, status=status.HTTP_400_BAD_REQUEST)
     return html_bad_request(request, exception)
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request):
+    """Uncaught errors (``handler500``). A database that is restarting or unreachable is a
+    temporary outage, not a bug: 503 with Retry-After, so clients and proxies retry; anything
+    else stays a 500. JSON in the API's error format under /api/. Renders without touching the
+    database (no context processors)."""
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.http import HttpResponse, JsonResponse
+    from django.template import loader
+    from django.views.defaults import server_error as html_server_error
+
+    unavailable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+    api = request.path.startswith("/api/")
+    if not unavailable:
+        if api:
+            body = error_body("server_error", _("An unexpected error occurred; it was logged."))
+            return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return html_server_error(request)
+    if api:
+        body = error_body(
+            "unavailable", _("The service is briefly unavailable; retry in a few seconds.")
+        )
+        response = JsonResponse(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    else:
+        page = loader.get_template("503.html").render({"retry_after": RETRY_AFTER_SECONDS})
+        response = HttpResponse(page, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
