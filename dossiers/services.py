@@ -1007,18 +1007,26 @@ def petition_answer(*, petition, actor, answer, at=None) -> Petition:
     return locked
 
 
+def _answered_petition_of(petition, citizen, not_theirs: str) -> Petition:
+    """The petition, locked, if ``citizen`` filed it and it has its answer."""
+    locked = _locked_petition(petition)
+    if citizen is None or locked.citizen_id != getattr(citizen, "pk", None):
+        raise NotPermitted(not_theirs)
+    if locked.status != Petition.Status.ANSWERED:
+        raise TransitionNotAllowed(
+            _("Petition %(code)s has no answer yet.") % {"code": locked.code},
+            code="not_answered",
+        )
+    return locked
+
+
 def petition_rate(*, petition, citizen, satisfied: bool, at=None) -> Petition:
     """The citizen says whether the answer satisfied them (once)."""
     at = _now(at)
     with transaction.atomic():
-        locked = _locked_petition(petition)
-        if citizen is None or locked.citizen_id != getattr(citizen, "pk", None):
-            raise NotPermitted(_("Only the petitioner may rate the answer."))
-        if locked.status != Petition.Status.ANSWERED:
-            raise TransitionNotAllowed(
-                _("Petition %(code)s has no answer yet.") % {"code": locked.code},
-                code="not_answered",
-            )
+        locked = _answered_petition_of(
+            petition, citizen, _("Only the petitioner may rate the answer.")
+        )
         if locked.satisfied is not None:
             raise TransitionNotAllowed(
                 _("Petition %(code)s has already been rated.") % {"code": locked.code},
@@ -1041,14 +1049,9 @@ def petition_repeat(*, petition, citizen, at=None) -> Petition:
     settle the matter. Once per petition; the index counts it as not handled well."""
     at = _now(at)
     with transaction.atomic():
-        locked = _locked_petition(petition)
-        if citizen is None or locked.citizen_id != getattr(citizen, "pk", None):
-            raise NotPermitted(_("Only the petitioner may raise the petition again."))
-        if locked.status != Petition.Status.ANSWERED:
-            raise TransitionNotAllowed(
-                _("Petition %(code)s has no answer yet.") % {"code": locked.code},
-                code="not_answered",
-            )
+        locked = _answered_petition_of(
+            petition, citizen, _("Only the petitioner may raise the petition again.")
+        )
         if locked.repeated:
             raise TransitionNotAllowed(
                 _("Petition %(code)s has already been raised again.") % {"code": locked.code},
