@@ -52,6 +52,9 @@ class Agent:
     centre: str = ""  # staff: the centre they work at
 
 
+MAX_FAILURES_KEPT = 10_000
+
+
 @dataclass
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
@@ -59,6 +62,8 @@ class Stats:
         default_factory=lambda: defaultdict(lambda: defaultdict(int))
     )
     accepted: list[str] = field(default_factory=list)  # codes of dossiers the server created
+    # (wall-clock time of the answer, kind, status): when each error happened, the first ones.
+    failures: list[tuple[float, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, seconds: float, status: int | str) -> None:
@@ -66,6 +71,8 @@ class Stats:
             self.latencies[kind].append(seconds)
             if not (isinstance(status, int) and status < 400):
                 self.errors[kind][str(status)] += 1
+                if len(self.failures) < MAX_FAILURES_KEPT:
+                    self.failures.append((time.time(), kind, str(status)))
 
 
 # --- people and tokens ---------------------------------------------------------------------
@@ -413,6 +420,10 @@ class LiveRun:
             "submissions_per_second": len(accepted) / elapsed if elapsed else 0.0,
             "lost": sorted(set(accepted) - found),
             "kinds": kinds,
+            "failures": [
+                {"at": round(at, 3), "kind": kind, "status": status}
+                for at, kind, status in self.stats.failures
+            ],
         }
 
 

@@ -43,3 +43,24 @@ def test_bad_options_exit_2(args, key):
     with pytest.raises(CommandError) as error:
         call_command("simulate_live", *base, *args)
     assert error.value.returncode == 2 and str(error.value).startswith(key)
+
+
+def test_errors_are_counted_and_timed_successes_are_not():
+    import time
+
+    from simulator.live import Stats
+
+    stats = Stats()
+    before = time.time()
+    stats.record("submit", 0.01, 201)
+    stats.record("submit", 0.02, 503)
+    stats.record("staff list", 0.03, "ConnectionError")
+    assert {k: dict(v) for k, v in stats.errors.items()} == {
+        "submit": {"503": 1},
+        "staff list": {"ConnectionError": 1},
+    }
+    assert [(kind, status) for _, kind, status in stats.failures] == [
+        ("submit", "503"),
+        ("staff list", "ConnectionError"),
+    ]
+    assert all(before <= at <= time.time() for at, _, _ in stats.failures)
