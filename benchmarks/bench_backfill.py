@@ -31,7 +31,7 @@ SCENARIO = Path(__file__).resolve().parent / "scenarios" / "national-year.yaml"
 # Ten days of the whole country (after the scenario's 45 warm-up days that make the carried-over
 # stock): scale per size so one run writes about 25 k / 60 k / 120 k dossiers.
 PERIOD = (date(2025, 7, 1), date(2025, 7, 10))
-SCALES = {"small": 0.02, "medium": 0.05, "large": 0.1}
+SCALES = {"small": 0.02, "medium": 0.05, "3m": 0.075, "large": 0.1}
 DB = "bench_backfill"
 TARGET = 0.5
 

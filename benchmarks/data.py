@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "national-year.yaml"
 SEED = 1
 # Scale of the national-year scenario per size (≈ 10 M dossiers at scale 1).
-SCALES = {"small": 0.01, "medium": 0.1, "large": 1.0}
+SCALES = {"small": 0.01, "medium": 0.1, "3m": 0.3, "large": 1.0}
 PERIOD = (date(2024, 8, 1), date(2025, 7, 31))
 
 
