@@ -80,8 +80,14 @@ and 3,869,482 citizens generated and written in 3,108 s (3,280 dossiers/s; staff
 182 s, dossiers 2,906 s), database ≈ 26 GB; the year's daily facts then took 185 s
 (`python -m benchmarks.run --size large` prepares and measures it; figures in
 `docs/benchmarks.md`). The backfill runs at 0.95× a plain `COPY` of the same rows with a
-worker's peak RSS of 322 MiB. The calibrated `national-2025-07` scenario at full scale over a
-whole year (≈ 20 M dossiers, about twice this) has not been run yet.
+worker's peak RSS of 322 MiB.
+
+The calibrated `national-2025-07` scenario over a whole year has not been run to the end yet.
+At scale 1 a year (2024-07-25 .. 2025-07-24) is ≈ 24 M dossiers; at `--scale 0.8` ≈ 19 M. A
+run at scale 0.8 (`--index-days 1`) on 2026-11-26 made its 7.4 M citizens in 11 min, then wrote
+2,300–2,950 dossiers/s (5.8 M dossiers with their history in 40 min; ≈ 1.9 GB per million
+dossiers) and was stopped at 30 % of its days for lack of session time: end to end it needs
+about 2 h 20 min on an otherwise idle 2-core machine.
 
 ## Scenarios shipped
 
