@@ -24,4 +24,4 @@ def test_benchmark_scenario_is_national_and_valid():
     scenario = load_scenario(str(SCENARIO))
     assert len(scenario.provinces) == 34
     assert (scenario.end - scenario.start).days + 1 == 365
-    assert SCALES == {"small": 0.01, "medium": 0.1, "large": 1.0}
+    assert SCALES == {"small": 0.01, "medium": 0.1, "3m": 0.3, "large": 1.0}
