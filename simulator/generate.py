@@ -599,18 +599,18 @@ class Generator:
             pet.answered_at = answer_at
             pet.answer = PETITION_ANSWER
             pet.events.append(("in_process", "answered", officer, answer_at, PETITION_ANSWER))
-            last = answer_at
+            last_at = answer_at
             if rng.random() < p["petitions.rated_share"]:
                 t = answer_at + 1 + int(expo(rng, DAY))
                 if t <= H:
                     pet.satisfied = rng.random() < p["petitions.satisfied_share"]
                     note = self.petition_notes[0 if pet.satisfied else 1]
                     pet.events.append(("answered", "answered", pet.citizen_id, t, note))
-                    last = t
+                    last_at = t
             # Drawn only when the share is set, so scenarios without repeats keep their streams.
             repeat = p["petitions.repeated_share"]
             if repeat and rng.random() < repeat:
-                t = clock.add(last, 1 + int(expo(rng, 3 * WORKING_DAY)))
+                t = clock.add(last_at, 1 + int(expo(rng, 3 * WORKING_DAY)))
                 if t <= H:
                     pet.repeated = True
                     pet.events.append(("answered", "answered", pet.citizen_id, t, self.repeat_note))
