@@ -118,6 +118,23 @@ def bad_request(request, exception=None):
 RETRY_AFTER_SECONDS = 5
 
 
+def is_outage(exc: BaseException | None) -> bool:
+    """A lost or refused database connection anywhere in the chain of causes: the error that
+    reaches the handler during a restart is sometimes raised *while handling* the connection
+    error (a rollback or a session save on the dead connection), and carries it as its context."""
+    import psycopg
+    from django.db import InterfaceError, OperationalError
+
+    outage = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, outage):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def server_error(request):
     """Uncaught errors (``handler500``). A database that is restarting or unreachable is a
     temporary outage, not a bug: 503 with Retry-After, so clients and proxies retry; anything
@@ -125,12 +142,11 @@ def server_error(request):
     database (no context processors)."""
     import sys
 
-    from django.db import InterfaceError, OperationalError
     from django.http import HttpResponse, JsonResponse
     from django.template import loader
     from django.views.defaults import server_error as html_server_error
 
-    unavailable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+    unavailable = is_outage(sys.exc_info()[1])
     api = request.path.startswith("/api/")
     if not unavailable:
         if api:

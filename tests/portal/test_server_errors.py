@@ -18,7 +18,21 @@ def _raiser(exc: Exception):
     return view
 
 
+def _raised_while_handling(outage: Exception, error: Exception):
+    def view(request):
+        try:
+            raise outage
+        except type(outage):
+            raise error  # noqa: B904 — the implicit context is the point
+
+    return view
+
+
 urlpatterns = [
+    path(
+        "page/rollback/",
+        _raised_while_handling(OperationalError("server closed the connection"), RuntimeError()),
+    ),
     path("page/db/", _raiser(OperationalError("could not connect to server"))),
     path("page/gone/", _raiser(InterfaceError("connection already closed"))),
     path("page/bug/", _raiser(ZeroDivisionError("bug"))),
@@ -39,7 +53,7 @@ def test_the_portal_routes_uncaught_errors_to_this_handler():
     assert get_resolver("portal.urls").resolve_error_handler(500) is server_error
 
 
-@pytest.mark.parametrize("url", ["/page/db/", "/page/gone/"])
+@pytest.mark.parametrize("url", ["/page/db/", "/page/gone/", "/page/rollback/"])
 def test_a_database_outage_on_a_page_is_503_with_retry_after(client, url):
     response = client.get(url)
     assert response.status_code == 503
