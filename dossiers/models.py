@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dossiers.workflow import OPEN_STATES, State
 from portal.models import ServiceCenter
@@ -53,8 +54,8 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class Level(models.TextChoices):
-    PROVINCIAL = "province", _("provincial")
-    COMMUNE = "commune", _("commune")
+    PROVINCIAL = "province", pgettext_lazy("level", "provincial")
+    COMMUNE = "commune", pgettext_lazy("level", "commune")
 
 
 class OnlineLevel(models.TextChoices):

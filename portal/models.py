@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 citizen_id_validator = RegexValidator(r"^\d{12}$", _("A citizen ID (CCCD) has exactly 12 digits."))
 
@@ -59,8 +60,8 @@ class ServiceCenter(models.Model):
     """A public administration service centre: one per province, one per commune."""
 
     class Level(models.TextChoices):
-        PROVINCIAL = "province", _("provincial")
-        COMMUNE = "commune", _("commune")
+        PROVINCIAL = "province", pgettext_lazy("level", "provincial")
+        COMMUNE = "commune", pgettext_lazy("level", "commune")
 
     code = models.CharField(_("code"), max_length=8, unique=True)
     level = models.CharField(_("level"), max_length=8, choices=Level.choices)
