@@ -764,41 +764,35 @@ def _fill(target: np.ndarray, rows: list[tuple], centre_row: dict[int, int]) -> 
 
 def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centres) -> dict:
     """Per (date, window, field): each centre's mask of procedures with a day bit set in the
-    window. Monthly day bits become (centre, procedure, day) events; a window starts with its
-    month, quarter or year, so its set on a date is the OR of its period's events up to it."""
+    window. A window starts with its month, quarter or year, so its set on a date is the OR of
+    its period's events up to that date — and only the first day of a (centre, procedure) in a
+    month can add anything: each monthly row becomes at most one event per field, its lowest
+    day bit within ``first`` .. ``last``."""
     ids = sorted(Procedure.objects.values_list("id", flat=True))
-    index = {pid: i for i, pid in enumerate(ids)}
     words = max(1, (len(ids) + 63) // 64)
 
     def mask_of(procedure_ids) -> np.ndarray:
         return _mask((index[p] for p in procedure_ids if p in index), words)
 
-    rows = MonthlyProcedureFact.objects.filter(
-        Q() if provinces is None else Q(province_id__in=provinces),
-        month__gte=first.replace(day=1),
-        month__lte=last,
-    ).values_list("month", "center_id", "procedure_id", *PROCEDURE_DAY_FIELDS)
-    rows = [r for r in rows if r[1] in centre_row and r[2] in index]
+    index = {pid: i for i, pid in enumerate(ids)}
+    month, centre, proc, day_bits = _procedure_rows_by_month(
+        first, last, provinces, centre_row, index
+    )
+    distinct_months, month_row = np.unique(month, return_inverse=True)
+    row_period = {
+        w: np.array([_period(w, int(m)) for m in distinct_months], dtype=np.int64)[month_row]
+        for w in windows
+    }
     result: dict = {}
-    shifts = np.arange(31, dtype=np.int64)
-    if rows:
-        month = np.array([r[0].toordinal() for r in rows], dtype=np.int64)
-        centre = np.array([centre_row[r[1]] for r in rows], dtype=np.int64)
-        proc = np.array([index[r[2]] for r in rows], dtype=np.int64)
-    for n, field_name in enumerate(PROCEDURE_DAY_FIELDS):
-        if rows:
-            bits = np.array([r[3 + n] for r in rows], dtype=np.int64)
-            row, k = np.nonzero((bits[:, None] >> shifts) & 1)
-            ev_day, ev_centre, ev_proc = month[row] + k, centre[row], proc[row]
-        else:
-            ev_day = ev_centre = ev_proc = np.zeros(0, dtype=np.int64)
-        keep = (ev_day >= first.toordinal()) & (ev_day <= last.toordinal())
-        ev_day, ev_centre, ev_proc = ev_day[keep], ev_centre[keep], ev_proc[keep]
+    for field_name, bits in zip(PROCEDURE_DAY_FIELDS, day_bits):
+        lowest = bits & -bits  # the first day of the month with the bit set, as a power of two
+        has = lowest > 0
+        ev_day = month[has] + np.log2(lowest[has]).astype(np.int64)
+        ev_centre, ev_proc = centre[has], proc[has]
         ev_word = ev_proc // 64
         ev_bit = np.left_shift(np.uint64(1), (ev_proc % 64).astype(np.uint64))
         for w in windows:
-            days, inverse = np.unique(ev_day, return_inverse=True)
-            period = np.array([_period(w, int(d)) for d in days], dtype=np.int64)[inverse]
+            period = row_period[w][has]
             order = np.lexsort((ev_day, period))
             p_sorted, d_sorted = period[order], ev_day[order]
             current, mask, taken = None, None, 0
@@ -821,6 +815,50 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
         "mask_of": mask_of,
         "all": mask_of(ids),
     }
+
+
+def _procedure_rows_by_month(first: date, last: date, provinces, centre_row, index):
+    """The monthly procedure facts of ``first`` .. ``last`` as arrays: the month's first day
+    (ordinal), centre row, procedure index and each field's day bits, the bits outside the range
+    cleared. Read with one plain query and converted column by column (a year holds about a
+    million rows)."""
+    where, params = "month >= %s AND month <= %s", [first.replace(day=1), last]
+    if provinces is not None:
+        where += f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
+        params += list(provinces)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT month, center_id, procedure_id, {', '.join(PROCEDURE_DAY_FIELDS)} "
+            f"FROM {MonthlyProcedureFact._meta.db_table} WHERE {where}",
+            params,
+        )
+        rows = cursor.fetchall()
+    empty = np.zeros(0, dtype=np.int64)
+    if not rows:
+        return empty, empty, empty, [empty] * len(PROCEDURE_DAY_FIELDS)
+    columns = list(zip(*rows))
+    months = {m: date.fromisoformat(str(m)[:10]) for m in set(columns[0])}
+    month = np.fromiter((months[m].toordinal() for m in columns[0]), np.int64, len(rows))
+    centre = _lookup(centre_row, columns[1])
+    proc = _lookup(index, columns[2])
+    known = (centre >= 0) & (proc >= 0)
+    # Days of the first and last months outside the range keep no bit.
+    keep = np.full(len(rows), (1 << 31) - 1, dtype=np.int64)
+    keep[month == first.replace(day=1).toordinal()] &= ~((1 << (first.day - 1)) - 1)
+    keep[month == last.replace(day=1).toordinal()] &= (1 << last.day) - 1
+    day_bits = [
+        (np.array(columns[3 + n], dtype=np.int64) & keep)[known]
+        for n in range(len(PROCEDURE_DAY_FIELDS))
+    ]
+    return month[known], centre[known], proc[known], day_bits
+
+
+def _lookup(positions: dict[int, int], values) -> np.ndarray:
+    """``positions[v]`` for each value, −1 where unknown, vectorised through a dense table."""
+    values = np.array(values, dtype=np.int64)
+    table = np.full(max(max(positions, default=0), int(values.max())) + 1, -1, dtype=np.int64)
+    table[list(positions)] = list(positions.values())
+    return table[values]
 
 
 def _online_masks(dates, last, provinces, centre_row, n_centres, words):

@@ -544,6 +544,10 @@ def facts_compute(*, day_from: date, day_to: date | None = None) -> FactsSummary
         "e_to": sql.adapt_instant(day_start(day_to + timedelta(days=1))),
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        if sql.pg:
+            # The planner prices the marker union by the whole dossier table and JIT-compiles
+            # it: 3.3 s of compilation for a 1.6 s statement on the national year.
+            cursor.execute("SET LOCAL jit = off")
         DailyFact.objects.filter(day__range=(day_from, day_to)).delete()
         _clear_procedure_days(day_from, day_to)
         cursor.execute(_facts_sql(sql), params)

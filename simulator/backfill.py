@@ -35,6 +35,7 @@ from simulator.writer import (
     Pipeline,
     Rows,
     SqliteEncoder,
+    analyze_written,
     check_dossier_fields,
     encode_batches,
     reserve_ids,
@@ -626,6 +627,10 @@ def _generate(opts: Options, summary: Summary, begin: date, write) -> None:
         bar.close()
     summary.generate_seconds = time.perf_counter() - t0
     summary.phases["dossiers"] = summary.generate_seconds
+    with summary.phase("statistics"):
+        from portal.models import User
+
+        analyze_written(specs, User._meta.db_table)
 
 
 def _flushes(gen: Generator, days: list[date], encoder, columns: list[str]):

@@ -407,6 +407,18 @@ def write_rows(rows: Rows, specs: dict[str, tuple[str, list[str]]]) -> None:
                 cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', data)
 
 
+def analyze_written(specs: dict[str, tuple[str, list[str]]], *extra_tables: str) -> None:
+    """Refresh the planner's statistics of the tables just filled (PostgreSQL). Autovacuum
+    gets to millions of new rows late; until then the index queries that follow are planned
+    for empty tables (measured on the national year: the day's facts 4.9 s instead of 1.9 s)."""
+    if connection.vendor != "postgresql":
+        return
+    tables = dict.fromkeys([table for table, _ in specs.values()] + list(extra_tables))
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'ANALYZE "{table}"')
+
+
 class Pipeline:
     """Writes each flush as it comes (one transaction per flush) and reports it."""
 
