@@ -82,12 +82,27 @@ and 3,869,482 citizens generated and written in 3,108 s (3,280 dossiers/s; staff
 `docs/benchmarks.md`). The backfill runs at 0.95× a plain `COPY` of the same rows with a
 worker's peak RSS of 322 MiB.
 
-The calibrated `national-2025-07` scenario over a whole year has not been run to the end yet.
-At scale 1 a year (2024-07-25 .. 2025-07-24) is ≈ 24 M dossiers; at `--scale 0.8` ≈ 19 M. A
-run at scale 0.8 (`--index-days 1`) on 2026-11-26 made its 7.4 M citizens in 11 min, then wrote
-2,300–2,950 dossiers/s (5.8 M dossiers with their history in 40 min; ≈ 1.9 GB per million
-dossiers) and was stopped at 30 % of its days for lack of session time: end to end it needs
-about 2 h 20 min on an otherwise idle 2-core machine.
+The calibrated `national-2025-07` scenario over a whole year, generated and scored on the same
+2-core machine, idle, on 2026-11-26:
+
+    /usr/bin/time -v python manage.py simulate --scenario national-2025-07 --seed 1 \
+        --scale 0.8 --from 2024-07-25 --to 2025-07-24 --index-days 1
+
+| | |
+|---|---|
+| rows | 18,476,051 dossiers, 92,573,679 events, 11,689,652 payments, 5,346,890 ratings, 147,858 petitions, 7,400,480 citizens, 6,710 staff |
+| wall time | 53 min 52 s (3,230 s): staff and citizens 223 s, dossiers 2,781 s (6,643 dossiers/s), index inputs 6 s, index 220 s (the year's daily facts, then the snapshots of 24 July) |
+| disk | 39 GB (`pg_database_size`, 41,691,536,743 bytes), ≈ 2.1 GB per million dossiers |
+| memory | peak RSS 996 MiB (the command; the generating child process is separate) |
+| rate | 6,643 dossiers/s sustained over 18.5 M dossiers: 0.82× the plain `COPY` rate the backfill benchmark measures (8,077 dossiers/s on a 10-day window, not in the same run) |
+| index on 24 July 2025 | `rankings --date 2025-07-24 --window ytd --methodology 2025-07`: Hà Tĩnh 1st of 34 (78.40), Đồng Nai 19th (70.90), Bắc Ninh 23rd (68.68), Lai Châu last (62.08) |
+
+Scale 0.8 over a year is ≈ 18.5 M dossiers (about the 20 M of a national year); scale 1 is
+≈ 23 M. Since this run the command refreshes the planner's statistics right after the
+dossiers are written (`ANALYZE`, phase "statistics"): in the measured run the index phase ran
+on tables autovacuum had not analysed yet, and on the national year the nightly index went
+from 13.0 s to 5.4 s with fresh statistics, the day's facts planned without JIT and the
+procedure masks read as one event per monthly row (`docs/benchmarks.md`).
 
 ## Scenarios shipped
 
