@@ -186,6 +186,26 @@ def test_the_command_prints_one_line_and_exits_2():
 
 
 @pytest.mark.django_db
+def test_the_written_tables_are_analysed_before_the_index(reference_data, small_path):
+    """The index queries that follow a backfill are planned with the new rows' statistics
+    (``pg_class.reltuples`` is −1 until a table is first analysed)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    simulate(small_path)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
+            [["dossiers_dossier", "dossiers_dossierevent", "portal_user"]],
+        )
+        estimates = dict(cursor.fetchall())
+    assert estimates["dossiers_dossier"] == Dossier.objects.count()
+    assert estimates["dossiers_dossierevent"] == DossierEvent.objects.count()
+    assert estimates["portal_user"] > 0
+
+
+@pytest.mark.django_db
 def test_the_index_is_computed_for_the_period(reference_data, small_path):
     from scoring.models import DailyFact, IndexSnapshot
 
