@@ -769,12 +769,12 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
     month can add anything: each monthly row becomes at most one event per field, its lowest
     day bit within ``first`` .. ``last``."""
     ids = sorted(Procedure.objects.values_list("id", flat=True))
+    index = {pid: i for i, pid in enumerate(ids)}
     words = max(1, (len(ids) + 63) // 64)
 
     def mask_of(procedure_ids) -> np.ndarray:
         return _mask((index[p] for p in procedure_ids if p in index), words)
 
-    index = {pid: i for i, pid in enumerate(ids)}
     month, centre, proc, day_bits = _procedure_rows_by_month(
         first, last, provinces, centre_row, index
     )
