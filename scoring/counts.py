@@ -735,29 +735,30 @@ def _fact_points(points: list[date], provinces, centre_row: dict[int, int]):
     n = len(points)
     segments = np.zeros((n, len(centre_row), len(FLOW_FIELDS)), dtype=np.int64)
     stocks = np.zeros((n, len(centre_row), len(STOCK_FIELDS)), dtype=np.int64)
-    segment_rows = int_matrix(
-        f"SELECT center_id, {bucket}, {', '.join(f'SUM({c})' for c in FLOW_FIELDS)} "
-        f"FROM {table} WHERE day > %s AND day <= %s{where} GROUP BY 1, 2",
-        [*bucket_params, sql.adapt_day(points[0]), sql.adapt_day(points[-1]), *where_params],
-        columns=2 + len(FLOW_FIELDS),
-    )
-    _fill(segments, segment_rows, centre_row)
-    marks = ", ".join(["%s"] * n)
-    stock_rows = int_matrix(
-        f"SELECT center_id, {bucket}, {', '.join(STOCK_FIELDS)} "
-        f"FROM {table} WHERE day IN ({marks}){where}",
-        [*bucket_params, *(sql.adapt_day(p) for p in points), *where_params],
-        columns=2 + len(STOCK_FIELDS),
-    )
-    _fill(stocks, stock_rows, centre_row)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT center_id, {bucket}, {', '.join(f'SUM({c})' for c in FLOW_FIELDS)} "
+            f"FROM {table} WHERE day > %s AND day <= %s{where} GROUP BY 1, 2",
+            [*bucket_params, sql.adapt_day(points[0]), sql.adapt_day(points[-1]), *where_params],
+        )
+        _fill(segments, cursor.fetchall(), centre_row)
+        marks = ", ".join(["%s"] * n)
+        cursor.execute(
+            f"SELECT center_id, {bucket}, {', '.join(STOCK_FIELDS)} "
+            f"FROM {table} WHERE day IN ({marks}){where}",
+            [*bucket_params, *(sql.adapt_day(p) for p in points), *where_params],
+        )
+        _fill(stocks, cursor.fetchall(), centre_row)
     return np.cumsum(segments, axis=0), stocks
 
 
-def _fill(target: np.ndarray, data: np.ndarray, centre_row: dict[int, int]) -> None:
-    if not len(data):
+def _fill(target: np.ndarray, rows: list[tuple], centre_row: dict[int, int]) -> None:
+    if not rows:
         return
-    centre = _lookup(centre_row, data[:, 0])
-    data, centre = data[centre >= 0], centre[centre >= 0]
+    data = np.array(rows, dtype=np.int64)
+    known = np.array([c in centre_row for c in data[:, 0]], dtype=bool)
+    data = data[known]
+    centre = np.array([centre_row[c] for c in data[:, 0]], dtype=np.int64)
     target[data[:, 1], centre] = data[:, 2:]
 
 
@@ -819,77 +820,37 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
 def _procedure_rows_by_month(first: date, last: date, provinces, centre_row, index):
     """The monthly procedure facts of ``first`` .. ``last`` as arrays: the month's first day
     (ordinal), centre row, procedure index and each field's day bits, the bits outside the range
-    cleared. A year holds about a million rows: read as one integer matrix (``int_matrix``)."""
+    cleared. Read with one plain query and converted column by column (a year holds about a
+    million rows)."""
     where, params = "month >= %s AND month <= %s", [first.replace(day=1), last]
     if provinces is not None:
         where += f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
         params += list(provinces)
-    data = int_matrix(
-        f"SELECT {Dialect(connection.vendor).ordinal('month')}, center_id, procedure_id, "
-        f"{', '.join(PROCEDURE_DAY_FIELDS)} "
-        f"FROM {MonthlyProcedureFact._meta.db_table} WHERE {where}",
-        params,
-        columns=3 + len(PROCEDURE_DAY_FIELDS),
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT month, center_id, procedure_id, {', '.join(PROCEDURE_DAY_FIELDS)} "
+            f"FROM {MonthlyProcedureFact._meta.db_table} WHERE {where}",
+            params,
+        )
+        rows = cursor.fetchall()
     empty = np.zeros(0, dtype=np.int64)
-    if not len(data):
+    if not rows:
         return empty, empty, empty, [empty] * len(PROCEDURE_DAY_FIELDS)
-    month = data[:, 0]
-    centre = _lookup(centre_row, data[:, 1])
-    proc = _lookup(index, data[:, 2])
+    columns = list(zip(*rows))
+    months = {m: date.fromisoformat(str(m)[:10]) for m in set(columns[0])}
+    month = np.fromiter((months[m].toordinal() for m in columns[0]), np.int64, len(rows))
+    centre = _lookup(centre_row, columns[1])
+    proc = _lookup(index, columns[2])
     known = (centre >= 0) & (proc >= 0)
     # Days of the first and last months outside the range keep no bit.
-    keep = np.full(len(data), (1 << 31) - 1, dtype=np.int64)
+    keep = np.full(len(rows), (1 << 31) - 1, dtype=np.int64)
     keep[month == first.replace(day=1).toordinal()] &= ~((1 << (first.day - 1)) - 1)
     keep[month == last.replace(day=1).toordinal()] &= (1 << last.day) - 1
-    day_bits = [(data[:, 3 + n] & keep)[known] for n in range(len(PROCEDURE_DAY_FIELDS))]
+    day_bits = [
+        (np.array(columns[3 + n], dtype=np.int64) & keep)[known]
+        for n in range(len(PROCEDURE_DAY_FIELDS))
+    ]
     return month[known], centre[known], proc[known], day_bits
-
-
-def int_matrix(query: str, params, *, columns: int) -> np.ndarray:
-    """The rows of ``query`` (``columns`` non-null 32-bit integers) as an int64 matrix. On
-    PostgreSQL the rows come as a binary COPY laid out as a numpy record array: no Python object
-    per value (a million rows in tens of milliseconds instead of a second)."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(query, params)
-            rows = cursor.fetchall()
-        return np.array(rows, dtype=np.int64).reshape(len(rows), columns)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)", params) as copy:
-            payload = b"".join(bytes(block) for block in copy)
-    return _binary_int_rows(payload, columns)
-
-
-_INT_TYPES = {2: ">i2", 4: ">i4", 8: ">i8"}
-
-
-def _binary_int_rows(payload: bytes, columns: int) -> np.ndarray:
-    """Decode a binary COPY of integer columns: a 19-byte header, then per row an int16 field
-    count and, per field, an int32 length and the big-endian value; an int16 −1 ends it. A
-    query's columns have fixed types, so the first row's lengths give every row's layout."""
-    body = memoryview(payload)[19:-2]
-    if not len(body):
-        return np.zeros((0, columns), dtype=np.int64)
-    widths, offset = [], 2
-    for _ in range(columns):
-        width = int(np.frombuffer(body[offset : offset + 4], ">i4")[0])
-        if width not in _INT_TYPES:
-            raise ValueError("int_matrix: the query must return non-null integer columns")
-        widths.append(width)
-        offset += 4 + width
-    fields = [("count", ">i2")]
-    for i, width in enumerate(widths):
-        fields += [(f"length{i}", ">i4"), (f"value{i}", _INT_TYPES[width])]
-    record = np.dtype(fields)
-    if len(body) % record.itemsize:
-        raise ValueError("int_matrix: the query must return non-null integer columns")
-    rows = np.frombuffer(body, dtype=record)
-    if (rows["count"] != columns).any() or any(
-        (rows[f"length{i}"] != w).any() for i, w in enumerate(widths)
-    ):
-        raise ValueError("int_matrix: the query must return non-null integer columns")
-    return np.stack([rows[f"value{i}"].astype(np.int64) for i in range(columns)], axis=1)
 
 
 def _lookup(positions: dict[int, int], values) -> np.ndarray:

@@ -113,12 +113,6 @@ class Dialect:
             return f"CAST(date_trunc('month', {day}) AS date)"
         return f"date({day}, 'start of month')"
 
-    def ordinal(self, day: str) -> str:
-        """A date as Python's ``date.toordinal()`` (an integer)."""
-        if self.pg:
-            return f"({day} - DATE '0001-01-01' + 1)"
-        return f"CAST(julianday({day}) - 1721424.5 AS INTEGER)"
-
     def next_day(self, expr: str) -> str:
         return f"CAST({expr} + 1 AS date)" if self.pg else f"date({expr}, '+1 day')"
 
