@@ -321,18 +321,23 @@ class _SnapshotWriter:
                 continue
             # The text of an indicator is a function of its counts under the same rules: many
             # units share theirs (a province's catalogue facts, small communes), so format each
-            # (numerator, denominator) once per run.
+            # distinct (numerator, denominator) once per run and spread the texts by index.
             texts = self._texts.setdefault(version.indicator(code), {})
-            column = []
-            for n, d, r, c in zip(
-                counts[0].tolist(), counts[1].tolist(), ratio.tolist(), score.tolist()
-            ):
+            pairs, first, spread = np.unique(
+                np.stack([counts[0], counts[1]], axis=1),
+                axis=0,
+                return_index=True,
+                return_inverse=True,
+            )
+            column = np.empty(len(pairs), dtype=object)
+            for k, ((n, d), i) in enumerate(zip(pairs.tolist(), first.tolist())):
                 text = texts.get((n, d))
                 if text is None:
+                    r, c = int(ratio[i]), int(score[i])
                     ratio_text = "null" if r < 0 else _cents_text(r)
                     text = texts[(n, d)] = f'"{code}": [{n}, {d}, {ratio_text}, {_cents_text(c)}]'
-                column.append(text)
-            parts.append(column)
+                column[k] = text
+            parts.append(column[spread.reshape(-1)].tolist())
         return ["{" + ", ".join(row) + "}" for row in zip(*parts)]
 
     def add(self, point, version: M.Methodology, result: M.ArrayResult, shared: dict) -> None:
