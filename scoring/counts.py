@@ -775,6 +775,11 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
     def mask_of(procedure_ids) -> np.ndarray:
         return _mask((index[p] for p in procedure_ids if p in index), words)
 
+    if len(dates) == 1:
+        # The nightly case: the server ORs each centre's procedure bits itself (a few thousand
+        # rows back instead of every monthly row of the year).
+        result = _procedure_masks_on(dates[0], windows, provinces, centre_row, n_centres, index)
+        return {"window": result, "words": words, "mask_of": mask_of, "all": mask_of(ids)}
     month, centre, proc, day_bits = _procedure_rows_by_month(
         first, last, provinces, centre_row, index
     )
@@ -815,6 +820,68 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
         "mask_of": mask_of,
         "all": mask_of(ids),
     }
+
+
+def _procedure_masks_on(on: date, windows, provinces, centre_row, n_centres, index) -> dict:
+    """``_procedure_masks`` for one date, aggregated in SQL: per centre and 64-procedure word,
+    the OR of the bits of the procedures with a day of the window set, for every window and
+    field in one statement over the monthly procedure facts."""
+    sql = Dialect(connection.vendor)
+    words = max(1, (len(index) + 63) // 64)
+    by_procedure = " ".join("WHEN %s THEN %s" for _ in index)
+    word_params = [v for pid, i in index.items() for v in (pid, i // 64)]
+    # Bit 63 as a signed 64-bit value: the database's integers are signed.
+    bit_params = [
+        v
+        for pid, i in index.items()
+        for v in (pid, int(np.uint64(1 << (i % 64)).view(np.int64)))
+    ]
+    aggregate = "BIT_OR({})" if sql.pg else "SUM(DISTINCT {})"
+    cells, cell_params = [], []
+    starts = {w: window_starts(w, on) for w in windows}
+    for w in windows:
+        masks = month_bits(starts[w], on)
+        month_case = " ".join("WHEN %s THEN %s" for _ in masks)
+        for column in PROCEDURE_DAY_FIELDS:
+            cells.append(
+                aggregate.format(
+                    f"CASE WHEN ({column} & (CASE month {month_case} ELSE 0 END)) <> 0 "
+                    "THEN bit ELSE 0 END"
+                )
+            )
+            for month, bits in masks.items():
+                cell_params += [sql.adapt_day(month), bits]
+    where, where_params = "month >= %s AND month <= %s", [
+        sql.adapt_day(min(starts.values())),
+        sql.adapt_day(on),
+    ]
+    if provinces is not None:
+        where += f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
+        where_params += list(provinces)
+    fields = ", ".join(PROCEDURE_DAY_FIELDS)
+    query = (
+        f"SELECT center_id, word, {', '.join(cells)} FROM ("
+        f"SELECT center_id, month, {fields}, CASE procedure_id {by_procedure} END AS word, "
+        f"CASE procedure_id {by_procedure} END AS bit "
+        f"FROM {MonthlyProcedureFact._meta.db_table} WHERE {where}"
+        ") m WHERE word IS NOT NULL GROUP BY center_id, word"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, cell_params + word_params + bit_params + where_params)
+        rows = cursor.fetchall()
+    result = {
+        (on, w, f): np.zeros((n_centres, words), dtype=np.uint64)
+        for w in windows
+        for f in PROCEDURE_DAY_FIELDS
+    }
+    keys = [(on, w, f) for w in windows for f in PROCEDURE_DAY_FIELDS]
+    for center_id, word, *values in rows:
+        row = centre_row.get(center_id)
+        if row is None:
+            continue
+        for key, value in zip(keys, values):
+            result[key][row, word] = np.int64(value).view(np.uint64)
+    return result
 
 
 def _procedure_rows_by_month(first: date, last: date, provinces, centre_row, index):
