@@ -828,14 +828,23 @@ def _procedure_masks_on(on: date, windows, provinces, centre_row, n_centres, ind
     field in one statement over the monthly procedure facts."""
     sql = Dialect(connection.vendor)
     words = max(1, (len(index) + 63) // 64)
-    by_procedure = " ".join("WHEN %s THEN %s" for _ in index)
-    word_params = [v for pid, i in index.items() for v in (pid, i // 64)]
-    # Bit 63 as a signed 64-bit value: the database's integers are signed.
-    bit_params = [
-        v
-        for pid, i in index.items()
-        for v in (pid, int(np.uint64(1 << (i % 64)).view(np.int64)))
-    ]
+    # Each procedure's word and bit (bit 63 as a signed 64-bit value: SQL integers are signed):
+    # arrays subscripted by id on PostgreSQL, a CASE elsewhere.
+    word_of = {pid: i // 64 for pid, i in index.items()}
+    bit_of = {pid: int(np.uint64(1 << (i % 64)).view(np.int64)) for pid, i in index.items()}
+    if sql.pg:
+        size = max(index, default=0)
+        word_sql, bit_sql = (
+            "(CAST(%s AS integer[]))[procedure_id]",
+            "(CAST(%s AS bigint[]))[procedure_id]",
+        )
+        word_params = [[word_of.get(p) for p in range(1, size + 1)]]
+        bit_params = [[bit_of.get(p) for p in range(1, size + 1)]]
+    else:
+        case = "CASE procedure_id " + " ".join("WHEN %s THEN %s" for _ in index) + " END"
+        word_sql = bit_sql = case
+        word_params = [v for pid in index for v in (pid, word_of[pid])]
+        bit_params = [v for pid in index for v in (pid, bit_of[pid])]
     aggregate = "BIT_OR({})" if sql.pg else "SUM(DISTINCT {})"
     cells, cell_params = [], []
     starts = {w: window_starts(w, on) for w in windows}
@@ -851,18 +860,20 @@ def _procedure_masks_on(on: date, windows, provinces, centre_row, n_centres, ind
             )
             for month, bits in masks.items():
                 cell_params += [sql.adapt_day(month), bits]
-    where, where_params = "month >= %s AND month <= %s", [
-        sql.adapt_day(min(starts.values())),
-        sql.adapt_day(on),
-    ]
+    where, where_params = (
+        "month >= %s AND month <= %s",
+        [
+            sql.adapt_day(min(starts.values())),
+            sql.adapt_day(on),
+        ],
+    )
     if provinces is not None:
         where += f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
         where_params += list(provinces)
     fields = ", ".join(PROCEDURE_DAY_FIELDS)
     query = (
         f"SELECT center_id, word, {', '.join(cells)} FROM ("
-        f"SELECT center_id, month, {fields}, CASE procedure_id {by_procedure} END AS word, "
-        f"CASE procedure_id {by_procedure} END AS bit "
+        f"SELECT center_id, month, {fields}, {word_sql} AS word, {bit_sql} AS bit "
         f"FROM {MonthlyProcedureFact._meta.db_table} WHERE {where}"
         ") m WHERE word IS NOT NULL GROUP BY center_id, word"
     )
