@@ -778,7 +778,7 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
     if len(dates) == 1:
         # The nightly case: the server ORs each centre's procedure bits itself (a few thousand
         # rows back instead of every monthly row of the year).
-        result = _procedure_masks_on(dates[0], windows, provinces, centre_row, n_centres, index)
+        result = _procedure_masks_on(dates[0], windows, provinces, centre_row, index, words)
         return {"window": result, "words": words, "mask_of": mask_of, "all": mask_of(ids)}
     month, centre, proc, day_bits = _procedure_rows_by_month(
         first, last, provinces, centre_row, index
@@ -822,12 +822,11 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
     }
 
 
-def _procedure_masks_on(on: date, windows, provinces, centre_row, n_centres, index) -> dict:
+def _procedure_masks_on(on: date, windows, provinces, centre_row, index, words) -> dict:
     """``_procedure_masks`` for one date, aggregated in SQL: per centre and 64-procedure word,
     the OR of the bits of the procedures with a day of the window set, for every window and
     field in one statement over the monthly procedure facts."""
     sql = Dialect(connection.vendor)
-    words = max(1, (len(index) + 63) // 64)
     # Each procedure's word and bit (bit 63 as a signed 64-bit value: SQL integers are signed):
     # arrays subscripted by id on PostgreSQL, a CASE elsewhere.
     word_of = {pid: i // 64 for pid, i in index.items()}
@@ -860,13 +859,8 @@ def _procedure_masks_on(on: date, windows, provinces, centre_row, n_centres, ind
             )
             for month, bits in masks.items():
                 cell_params += [sql.adapt_day(month), bits]
-    where, where_params = (
-        "month >= %s AND month <= %s",
-        [
-            sql.adapt_day(min(starts.values())),
-            sql.adapt_day(on),
-        ],
-    )
+    where = "month >= %s AND month <= %s"
+    where_params = [sql.adapt_day(min(starts.values())), sql.adapt_day(on)]
     if provinces is not None:
         where += f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
         where_params += list(provinces)
@@ -880,12 +874,8 @@ def _procedure_masks_on(on: date, windows, provinces, centre_row, n_centres, ind
     with connection.cursor() as cursor:
         cursor.execute(query, cell_params + word_params + bit_params + where_params)
         rows = cursor.fetchall()
-    result = {
-        (on, w, f): np.zeros((n_centres, words), dtype=np.uint64)
-        for w in windows
-        for f in PROCEDURE_DAY_FIELDS
-    }
     keys = [(on, w, f) for w in windows for f in PROCEDURE_DAY_FIELDS]
+    result = {key: np.zeros((len(centre_row), words), dtype=np.uint64) for key in keys}
     for center_id, word, *values in rows:
         row = centre_row.get(center_id)
         if row is None:
