@@ -26,6 +26,7 @@ from scoring.models import (
     FLOW_FIELDS,
     PROCEDURE_DAY_FIELDS,
     STOCK_FIELDS,
+    YTD_FIELDS,
     CertifiedCopyService,
     DailyFact,
     MonthlyProcedureFact,
@@ -436,10 +437,10 @@ def indicator_counts(
 
 # --- Series: every unit's counts for many dates and windows at once (snapshots, rebuilds) -------
 #
-# A window [a, D] of a centre = cumulative flows at D − cumulative flows at a−1, + stocks at a−1
-# and at D. The facts are read once, summed per centre between consecutive boundary days (the
-# dates and the days before their windows start: 3 segments a night, one per day in a year's
-# rebuild), and turned into running totals with numpy. Procedure sets are bit masks (one bit
+# A window [a, D] of a centre = year-to-date flows at D − those at a−1 (zero on 31 December),
+# + stocks at a−1 and at D. Only the rows of the boundary days are read (the dates and the days
+# before their windows start: 4 a night), a centre's last row of the year standing in for a day
+# without one. Procedure sets are bit masks (one bit
 # per procedure, 64 to a word), so a province's union is an OR and a set's size a popcount.
 
 
@@ -513,7 +514,7 @@ def counts_series(
     units, centres = _unit_table(provinces)
     n_centres, n_units = len(centres["ids"]), len(units)
     centre_row = {cid: i for i, cid in enumerate(centres["ids"])}
-    cumulative, stocks = _fact_points(points, provinces, centre_row)
+    ytd, stocks = _fact_points(points, provinces, centre_row)
     procedures = _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centres)
     online = _online_masks(dates, last, provinces, centre_row, n_centres, procedures["words"])
     fee = {
@@ -573,7 +574,10 @@ def counts_series(
             for w in windows:
                 a = starts[(on, w)]
                 i_end, i_before = point_index[on], point_index[a - timedelta(days=1)]
-                flows = pooled(cumulative[i_end] - cumulative[i_before])
+                # Windows start with their month, quarter or year: the day before is in the
+                # same year, or is 31 December (the totals restart at zero).
+                before = ytd[i_before] if a.month > 1 else 0
+                flows = pooled(ytd[i_end] - before)
                 s0, s1 = pooled(stocks[i_before]), pooled(stocks[i_end])
                 used, fee_data, paid, population = (
                     pooled_masks(procedures["window"][(on, w, f)]) for f in PROCEDURE_DAY_FIELDS
@@ -724,32 +728,47 @@ def _buckets(sql: Dialect, points: list[date]) -> tuple[str, list]:
 
 
 def _fact_points(points: list[date], provinces, centre_row: dict[int, int]):
-    """(cumulative flows, stocks) at each boundary point: arrays [point, centre, field]."""
+    """(year-to-date flows, stocks) at each boundary point: arrays [point, centre, field]. A
+    centre's totals on a day are those of its last row of the year up to that day (one index
+    probe a centre and point); its stocks, those of its row of that day (none: zero)."""
     sql = Dialect(connection.vendor)
-    table = DailyFact._meta.db_table
-    bucket, bucket_params = _buckets(sql, points)
+    table, centres = DailyFact._meta.db_table, ServiceCenter._meta.db_table
     where, where_params = "", []
     if provinces is not None:
-        where = f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
+        where = f" WHERE c.province_id IN ({', '.join(['%s'] * len(provinces))})"
         where_params = list(provinces)
     n = len(points)
-    segments = np.zeros((n, len(centre_row), len(FLOW_FIELDS)), dtype=np.int64)
+    totals = np.zeros((n, len(centre_row), len(FLOW_FIELDS)), dtype=np.int64)
     stocks = np.zeros((n, len(centre_row), len(STOCK_FIELDS)), dtype=np.int64)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT center_id, {bucket}, {', '.join(f'SUM({c})' for c in FLOW_FIELDS)} "
-            f"FROM {table} WHERE day > %s AND day <= %s{where} GROUP BY 1, 2",
-            [*bucket_params, sql.adapt_day(points[0]), sql.adapt_day(points[-1]), *where_params],
+    totals_of = (
+        f"SELECT b.center_id, %s, {', '.join(f'b.{y}' for y in YTD_FIELDS)} FROM {centres} c"
+    )
+    if sql.pg:  # one backward step of the (centre, day) index
+        last_row = (
+            f"{totals_of} CROSS JOIN LATERAL (SELECT * FROM {table} p WHERE p.center_id = c.id "
+            f"AND p.day >= %s AND p.day <= %s ORDER BY p.day DESC LIMIT 1) b{where}"
         )
-        _fill(segments, cursor.fetchall(), centre_row)
+    else:
+        last_row = (
+            f"{totals_of} JOIN {table} b ON b.center_id = c.id AND b.day = (SELECT MAX(p.day) "
+            f"FROM {table} p WHERE p.center_id = c.id AND p.day >= %s AND p.day <= %s){where}"
+        )
+    params = []
+    for i, p in enumerate(points):
+        params += [i, sql.adapt_day(p.replace(month=1, day=1)), sql.adapt_day(p), *where_params]
+    bucket, bucket_params = _buckets(sql, points)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([last_row] * n), params)
+        _fill(totals, cursor.fetchall(), centre_row)
         marks = ", ".join(["%s"] * n)
+        province = where.replace(" WHERE c.", " AND ")
         cursor.execute(
             f"SELECT center_id, {bucket}, {', '.join(STOCK_FIELDS)} "
-            f"FROM {table} WHERE day IN ({marks}){where}",
+            f"FROM {table} WHERE day IN ({marks}){province}",
             [*bucket_params, *(sql.adapt_day(p) for p in points), *where_params],
         )
         _fill(stocks, cursor.fetchall(), centre_row)
-    return np.cumsum(segments, axis=0), stocks
+    return totals, stocks
 
 
 def _fill(target: np.ndarray, rows: list[tuple], centre_row: dict[int, int]) -> None:

@@ -50,6 +50,7 @@ from scoring.models import (
     FLOW_FIELDS,
     PROCEDURE_DAY_FIELDS,
     STOCK_FIELDS,
+    YTD_FIELDS,
     DailyFact,
     FactDay,
     MonthlyProcedureFact,
@@ -426,6 +427,52 @@ WHERE {anything}
 """
 
 
+def _year_to_date_sql() -> str:
+    """Set the year-to-date totals of the rows of ``day_from`` .. ``year_end`` (one year): each
+    centre's last earlier row of the year plus a running sum of the daily flows. Per centre, the
+    last row is found by the (centre, day) index, never by reading the year."""
+    t = _tables()
+    fact = t["fact"]
+    running = ", ".join(
+        f"COALESCE(b.{y}, 0) + SUM(f.{c}) OVER w AS {y}" for c, y in zip(FLOW_FIELDS, YTD_FIELDS)
+    )
+    return f"""
+UPDATE {fact} SET {", ".join(f"{y} = s.{y}" for y in YTD_FIELDS)}
+FROM (
+    SELECT f.id, {running}
+    FROM {fact} f
+    LEFT JOIN (
+        SELECT b.* FROM (SELECT DISTINCT center_id FROM {fact}
+                         WHERE day >= %(day_from)s AND day <= %(year_end)s) c
+        JOIN {fact} b ON b.center_id = c.center_id AND b.day = (
+            SELECT MAX(p.day) FROM {fact} p
+            WHERE p.center_id = c.center_id AND p.day >= %(year_start)s AND p.day < %(day_from)s)
+    ) b ON b.center_id = f.center_id
+    WHERE f.day >= %(day_from)s AND f.day <= %(year_end)s
+    WINDOW w AS (PARTITION BY f.center_id ORDER BY f.day ROWS UNBOUNDED PRECEDING)
+) s
+WHERE {fact}.id = s.id
+"""
+
+
+def facts_cumulate(*, day_from: date, day_to: date | None = None) -> None:
+    """Bring the year-to-date totals up to date after the daily flows of ``day_from`` ..
+    ``day_to`` changed: the rows of those days and of every later day of their years."""
+    day_to = day_to or day_from
+    sql = Dialect(connection.vendor)
+    with connection.cursor() as cursor:
+        for year in range(day_from.year, day_to.year + 1):
+            start = max(day_from, date(year, 1, 1))
+            cursor.execute(
+                _year_to_date_sql(),
+                {
+                    "day_from": sql.adapt_day(start),
+                    "year_start": sql.adapt_day(date(year, 1, 1)),
+                    "year_end": sql.adapt_day(date(year, 12, 31)),
+                },
+            )
+
+
 def _procedure_facts_sql(sql: Dialect) -> str:
     """Set the day bits of the range in the monthly procedure facts (after the range's bits were
     cleared): one upsert, OR-ing each (month, centre, procedure)'s new bits in."""
@@ -552,6 +599,7 @@ def facts_compute(*, day_from: date, day_to: date | None = None) -> FactsSummary
         _clear_procedure_days(day_from, day_to)
         cursor.execute(_facts_sql(sql), params)
         fact_rows = cursor.rowcount
+        facts_cumulate(day_from=day_from, day_to=day_to)
         cursor.execute(_procedure_facts_sql(sql), params)
         procedure_rows = cursor.rowcount
         now = timezone.now()

@@ -32,6 +32,7 @@ import json
 
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dossiers.models import OnlineLevel, Procedure
@@ -233,7 +234,11 @@ class DailyFact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["day", "center"], name="one_fact_per_center_day")
         ]
-        indexes = [models.Index(fields=["province", "day"], name="fact_province_day")]
+        indexes = [
+            models.Index(fields=["province", "day"], name="fact_province_day"),
+            # A centre's last row on or before a day: its year-to-date flows then.
+            models.Index(fields=["center", "day"], name="fact_center_day"),
+        ]
 
     def __str__(self):
         return f"{self.center_id} {self.day}"
@@ -281,6 +286,19 @@ FLOW_FIELDS = (
     "petitions_answered_on_time",
     "petitions_failed",
 )
+# Each flow's running total since 1 January, kept on the row (``facts_cumulate``): a window's
+# flows are the difference of two rows, whatever its length — the nightly run reads four rows a
+# centre instead of the year. A centre without a row on a day has the totals of its last row.
+YTD_FIELDS = tuple(f"ytd_{name}" for name in FLOW_FIELDS)
+for _flow, _ytd in zip(FLOW_FIELDS, YTD_FIELDS):
+    DailyFact.add_to_class(
+        _ytd,
+        models.PositiveIntegerField(
+            format_lazy(_("{} since 1 January"), DailyFact._meta.get_field(_flow).verbose_name),
+            db_default=0,  # the facts' INSERT leaves them to ``facts_cumulate``
+        ),
+    )
+
 STOCK_FIELDS = (
     "open_total",
     "open_synced",

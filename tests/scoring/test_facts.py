@@ -6,10 +6,17 @@ from decimal import Decimal
 
 import pytest
 
+from dossiers.models import Dossier, service_writes
 from scoring import methodology as M
 from scoring.counts import window_facts
 from scoring.facts import facts_compute, facts_ensure, missing_ranges
-from scoring.models import FLOW_FIELDS, STOCK_FIELDS, DailyFact, MonthlyProcedureFact
+from scoring.models import (
+    FLOW_FIELDS,
+    STOCK_FIELDS,
+    YTD_FIELDS,
+    DailyFact,
+    MonthlyProcedureFact,
+)
 from scoring.services import certified_copy_set, online_catalogue_set, publication_facts_set
 from tests.scoring.conftest import at
 
@@ -394,6 +401,42 @@ def test_a_range_equals_day_by_day(known):
 def _fact_rows():
     fields = ["day", "center_id", "province_id", *FLOW_FIELDS, *STOCK_FIELDS]
     return sorted(DailyFact.objects.values_list(*fields))
+
+
+def _totals_are_running_sums():
+    """Every row's year-to-date totals = its centre's flows summed since 1 January."""
+    running: dict[tuple, list[int]] = {}
+    rows = DailyFact.objects.order_by("day").values_list(
+        "center_id", "day", *FLOW_FIELDS, *YTD_FIELDS
+    )
+    for row in rows:
+        centre, day, values = row[0], row[1], row[2:]
+        flows, totals = values[: len(FLOW_FIELDS)], values[len(FLOW_FIELDS) :]
+        sums = running.setdefault((centre, day.year), [0] * len(FLOW_FIELDS))
+        sums[:] = [s + f for s, f in zip(sums, flows)]
+        assert list(totals) == sums, (centre, day)
+    return running
+
+
+def test_year_to_date_totals_in_any_order_of_computation(known):
+    """Computed in one range (the fixture), night by night backwards (each night moves the
+    totals of the later days), and a past day again after its dossiers changed."""
+    received, online = (
+        sum(DailyFact.objects.values_list(name, flat=True))
+        for name in ("received", "received_online")
+    )
+    assert sum(sums[0] for sums in _totals_are_running_sums().values()) == received
+    for n in reversed(range(11)):
+        facts_compute(day_from=date(2025, 7, 1) + timedelta(days=n))
+        _totals_are_running_sums()
+    # Dossier B (online, accepted on the 7th) corrected to the counter and only the 7th
+    # recomputed: the totals of the 8th to the 11th move with it.
+    with service_writes():  # a correction, as the simulator's replay writes it
+        Dossier.objects.filter(pk=known["B"].pk).update(channel=1)
+    facts_compute(day_from=date(2025, 7, 7))
+    _totals_are_running_sums()
+    last = DailyFact.objects.get(day=date(2025, 7, 11), center__code="C91001")
+    assert (last.ytd_received, last.ytd_received_online) == (received, online - 1)
 
 
 def test_window_sums_equal_flows_plus_stocks(known):
