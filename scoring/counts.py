@@ -841,28 +841,49 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
     }
 
 
+def _procedure_bit_sql(sql: Dialect, index: dict[int, int], column: str = "procedure_id"):
+    """SQL of a row's procedure word and bit in the masks (bit 63 as a signed 64-bit value: SQL
+    integers are signed): arrays subscripted by ``procedure_id`` on PostgreSQL (a CASE of 53
+    arms per row costs seconds over the year's rows), a CASE elsewhere. Returns
+    (word SQL, bit SQL, word params, bit params)."""
+    word_of = {pid: i // 64 for pid, i in index.items()}
+    bit_of = {pid: int(np.uint64(1 << (i % 64)).view(np.int64)) for pid, i in index.items()}
+    if sql.pg:
+        size = max(index, default=0)
+        return (
+            f"(CAST(%s AS integer[]))[{column}]",
+            f"(CAST(%s AS bigint[]))[{column}]",
+            [[word_of.get(p) for p in range(1, size + 1)]],
+            [[bit_of.get(p) for p in range(1, size + 1)]],
+        )
+    case = f"CASE {column} " + " ".join("WHEN %s THEN %s" for _ in index) + " END"
+    return (
+        case,
+        case,
+        [v for pid in index for v in (pid, word_of[pid])],
+        [v for pid in index for v in (pid, bit_of[pid])],
+    )
+
+
+def _masks_from_rows(rows, keys, centre_row, words) -> dict:
+    """{key: [centre, word] masks} from rows (centre id, word, one signed OR per key)."""
+    result = {key: np.zeros((len(centre_row), words), dtype=np.uint64) for key in keys}
+    if not rows:
+        return result
+    data = np.array(rows, dtype=np.int64).reshape(len(rows), 2 + len(keys))
+    centre = _lookup(centre_row, data[:, 0].tolist())
+    data, centre = data[centre >= 0], centre[centre >= 0]
+    for k, key in enumerate(keys):
+        result[key][centre, data[:, 1]] = data[:, 2 + k].view(np.uint64)
+    return result
+
+
 def _procedure_masks_on(on: date, windows, provinces, centre_row, index, words) -> dict:
     """``_procedure_masks`` for one date, aggregated in SQL: per centre and 64-procedure word,
     the OR of the bits of the procedures with a day of the window set, for every window and
     field in one statement over the monthly procedure facts."""
     sql = Dialect(connection.vendor)
-    # Each procedure's word and bit (bit 63 as a signed 64-bit value: SQL integers are signed):
-    # arrays subscripted by id on PostgreSQL, a CASE elsewhere.
-    word_of = {pid: i // 64 for pid, i in index.items()}
-    bit_of = {pid: int(np.uint64(1 << (i % 64)).view(np.int64)) for pid, i in index.items()}
-    if sql.pg:
-        size = max(index, default=0)
-        word_sql, bit_sql = (
-            "(CAST(%s AS integer[]))[procedure_id]",
-            "(CAST(%s AS bigint[]))[procedure_id]",
-        )
-        word_params = [[word_of.get(p) for p in range(1, size + 1)]]
-        bit_params = [[bit_of.get(p) for p in range(1, size + 1)]]
-    else:
-        case = "CASE procedure_id " + " ".join("WHEN %s THEN %s" for _ in index) + " END"
-        word_sql = bit_sql = case
-        word_params = [v for pid in index for v in (pid, word_of[pid])]
-        bit_params = [v for pid in index for v in (pid, bit_of[pid])]
+    word_sql, bit_sql, word_params, bit_params = _procedure_bit_sql(sql, index)
     aggregate = "BIT_OR({})" if sql.pg else "SUM(DISTINCT {})"
     cells, cell_params = [], []
     starts = {w: window_starts(w, on) for w in windows}
@@ -894,14 +915,7 @@ def _procedure_masks_on(on: date, windows, provinces, centre_row, index, words) 
         cursor.execute(query, cell_params + word_params + bit_params + where_params)
         rows = cursor.fetchall()
     keys = [(on, w, f) for w in windows for f in PROCEDURE_DAY_FIELDS]
-    result = {key: np.zeros((len(centre_row), words), dtype=np.uint64) for key in keys}
-    for center_id, word, *values in rows:
-        row = centre_row.get(center_id)
-        if row is None:
-            continue
-        for key, value in zip(keys, values):
-            result[key][row, word] = np.int64(value).view(np.uint64)
-    return result
+    return _masks_from_rows(rows, keys, centre_row, words)
 
 
 def _procedure_rows_by_month(first: date, last: date, provinces, centre_row, index):
@@ -952,6 +966,10 @@ def _online_masks(dates, last, provinces, centre_row, n_centres, words):
     """Each centre's mask of procedures offered online on a date (a function of the date)."""
     ids = sorted(Procedure.objects.values_list("id", flat=True))
     index = {pid: i for i, pid in enumerate(ids)}
+    if len(dates) == 1:
+        # The nightly case: ORed by the server (a few thousand rows back, not the catalogue).
+        mask = _online_masks_on(dates[0], provinces, centre_row, index, words)
+        return lambda on: mask
     rows = [
         (centre_row[c], index[p], since.toordinal())
         for c, p, since in OnlineService.objects.filter(
@@ -977,6 +995,27 @@ def _online_masks(dates, last, provinces, centre_row, n_centres, words):
         return cache[on]
 
     return offered
+
+
+def _online_masks_on(on: date, provinces, centre_row, index, words) -> np.ndarray:
+    sql = Dialect(connection.vendor)
+    word_sql, bit_sql, word_params, bit_params = _procedure_bit_sql(sql, index, "o.procedure_id")
+    aggregate = "BIT_OR(bit)" if sql.pg else "SUM(DISTINCT bit)"
+    table, centres = OnlineService._meta.db_table, ServiceCenter._meta.db_table
+    where, params = "o.available_from <= %s", [sql.adapt_day(on)]
+    if provinces is not None:
+        where += f" AND c.province_id IN ({', '.join(['%s'] * len(provinces))})"
+        params += list(provinces)
+    query = (
+        f"SELECT center_id, word, {aggregate} FROM (SELECT o.center_id, {word_sql} AS word, "
+        f"{bit_sql} AS bit FROM {table} o "
+        f"JOIN {centres} c ON c.id = o.center_id WHERE {where}"
+        ") m WHERE word IS NOT NULL GROUP BY center_id, word"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, word_params + bit_params + params)
+        rows = cursor.fetchall()
+    return _masks_from_rows(rows, ["offered"], centre_row, words)["offered"]
 
 
 class _TransparencySeries:

@@ -323,14 +323,13 @@ class _SnapshotWriter:
             # units share theirs (a province's catalogue facts, small communes), so format each
             # distinct (numerator, denominator) once per run and spread the texts by index.
             texts = self._texts.setdefault(version.indicator(code), {})
-            pairs, first, spread = np.unique(
-                np.stack([counts[0], counts[1]], axis=1),
-                axis=0,
-                return_index=True,
-                return_inverse=True,
-            )
-            column = np.empty(len(pairs), dtype=object)
-            for k, ((n, d), i) in enumerate(zip(pairs.tolist(), first.tolist())):
+            # One int64 key per pair: np.unique on rows (axis=0) sorts them as bytes, 5× slower.
+            numerators, denominators = counts[0].astype(np.int64), counts[1].astype(np.int64)
+            keys = numerators * (int(denominators.max(initial=0)) + 1) + denominators
+            _, first, spread = np.unique(keys, return_index=True, return_inverse=True)
+            column = np.empty(len(first), dtype=object)
+            for k, i in enumerate(first.tolist()):
+                n, d = int(numerators[i]), int(denominators[i])
                 text = texts.get((n, d))
                 if text is None:
                     r, c = int(ratio[i]), int(score[i])
