@@ -18,6 +18,7 @@ from scoring.models import (
     IndexSnapshot,
     OnlineService,
     ProcedurePublication,
+    YearToDateFact,
 )
 from scoring.selectors import current_snapshots
 
@@ -176,6 +177,11 @@ class DailyFactAdmin(ReadOnlyAdmin):
     ordering = ["-day", "center_id"]
     show_full_result_count = False
     search_fields = ["center__code"]
+
+
+@admin.register(YearToDateFact)
+class YearToDateFactAdmin(DailyFactAdmin):
+    list_display = ["day", "center", "received", "finished", "finished_late", "paid_online"]
 
 
 @admin.register(ProcedurePublication)

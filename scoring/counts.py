@@ -26,13 +26,13 @@ from scoring.models import (
     FLOW_FIELDS,
     PROCEDURE_DAY_FIELDS,
     STOCK_FIELDS,
-    YTD_FIELDS,
     CertifiedCopyService,
     DailyFact,
     MonthlyProcedureFact,
     OnlineService,
     ProcedurePublication,
     UnitKind,
+    YearToDateFact,
 )
 
 
@@ -439,9 +439,9 @@ def indicator_counts(
 #
 # A window [a, D] of a centre = year-to-date flows at D − those at a−1 (zero on 31 December),
 # + stocks at a−1 and at D. Only the rows of the boundary days are read (the dates and the days
-# before their windows start: 4 a night), a centre's last row of the year standing in for a day
-# without one. Procedure sets are bit masks (one bit
-# per procedure, 64 to a word), so a province's union is an OR and a set's size a popcount.
+# before their windows start: 3 a night), a centre's last total of the year standing in for a
+# day without one. Procedure sets are bit masks (one bit per procedure, 64 to a word), so a
+# province's union is an OR and a set's size a popcount.
 
 
 @dataclass
@@ -729,10 +729,12 @@ def _buckets(sql: Dialect, points: list[date]) -> tuple[str, list]:
 
 def _fact_points(points: list[date], provinces, centre_row: dict[int, int]):
     """(year-to-date flows, stocks) at each boundary point: arrays [point, centre, field]. A
-    centre's totals on a day are those of its last row of the year up to that day (one index
-    probe a centre and point); its stocks, those of its row of that day (none: zero)."""
+    centre's totals on a day are those of its last ``YearToDateFact`` of the year up to that
+    day (one index probe a centre and point); its stocks, those of its daily fact of that day
+    (none: zero)."""
     sql = Dialect(connection.vendor)
     table, centres = DailyFact._meta.db_table, ServiceCenter._meta.db_table
+    total = YearToDateFact._meta.db_table
     where, where_params = "", []
     if provinces is not None:
         where = f" WHERE c.province_id IN ({', '.join(['%s'] * len(provinces))})"
@@ -741,17 +743,17 @@ def _fact_points(points: list[date], provinces, centre_row: dict[int, int]):
     totals = np.zeros((n, len(centre_row), len(FLOW_FIELDS)), dtype=np.int64)
     stocks = np.zeros((n, len(centre_row), len(STOCK_FIELDS)), dtype=np.int64)
     totals_of = (
-        f"SELECT b.center_id, %s, {', '.join(f'b.{y}' for y in YTD_FIELDS)} FROM {centres} c"
+        f"SELECT b.center_id, %s, {', '.join(f'b.{f}' for f in FLOW_FIELDS)} FROM {centres} c"
     )
     if sql.pg:  # one backward step of the (centre, day) index
         last_row = (
-            f"{totals_of} CROSS JOIN LATERAL (SELECT * FROM {table} p WHERE p.center_id = c.id "
+            f"{totals_of} CROSS JOIN LATERAL (SELECT * FROM {total} p WHERE p.center_id = c.id "
             f"AND p.day >= %s AND p.day <= %s ORDER BY p.day DESC LIMIT 1) b{where}"
         )
     else:
         last_row = (
-            f"{totals_of} JOIN {table} b ON b.center_id = c.id AND b.day = (SELECT MAX(p.day) "
-            f"FROM {table} p WHERE p.center_id = c.id AND p.day >= %s AND p.day <= %s){where}"
+            f"{totals_of} JOIN {total} b ON b.center_id = c.id AND b.day = (SELECT MAX(p.day) "
+            f"FROM {total} p WHERE p.center_id = c.id AND p.day >= %s AND p.day <= %s){where}"
         )
     params = []
     for i, p in enumerate(points):

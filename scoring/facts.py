@@ -50,10 +50,10 @@ from scoring.models import (
     FLOW_FIELDS,
     PROCEDURE_DAY_FIELDS,
     STOCK_FIELDS,
-    YTD_FIELDS,
     DailyFact,
     FactDay,
     MonthlyProcedureFact,
+    YearToDateFact,
 )
 
 OPEN = ", ".join(str(int(s)) for s in sorted(OPEN_STATES))
@@ -151,6 +151,7 @@ def _tables():
         "version": ProcedureVersion._meta.db_table,
         "center": ServiceCenter._meta.db_table,
         "fact": DailyFact._meta.db_table,
+        "total": YearToDateFact._meta.db_table,
         "procmonth": MonthlyProcedureFact._meta.db_table,
     }
 
@@ -427,50 +428,50 @@ WHERE {anything}
 """
 
 
-def _year_to_date_sql() -> str:
-    """Set the year-to-date totals of the rows of ``day_from`` .. ``year_end`` (one year): each
-    centre's last earlier row of the year plus a running sum of the daily flows. Per centre, the
-    last row is found by the (centre, day) index, never by reading the year."""
+def _totals_sql() -> str:
+    """The year-to-date totals of ``day_from`` .. ``year_end`` (one year), from the daily flows:
+    each centre's last total before ``day_from`` plus the running sum of its days with flows.
+    The last total is found per centre by the (centre, day) index, never by reading the
+    year."""
     t = _tables()
-    fact = t["fact"]
-    running = ", ".join(
-        f"COALESCE(b.{y}, 0) + SUM(f.{c}) OVER w AS {y}" for c, y in zip(FLOW_FIELDS, YTD_FIELDS)
-    )
+    flows = ", ".join(FLOW_FIELDS)
+    any_flow = " OR ".join(f"f.{c} <> 0" for c in FLOW_FIELDS)
+    running = ", ".join(f"COALESCE(b.{c}, 0) + SUM(f.{c}) OVER w" for c in FLOW_FIELDS)
     return f"""
-UPDATE {fact} SET {", ".join(f"{y} = s.{y}" for y in YTD_FIELDS)}
-FROM (
-    SELECT f.id, {running}
-    FROM {fact} f
-    LEFT JOIN (
-        SELECT b.* FROM (SELECT DISTINCT center_id FROM {fact}
-                         WHERE day >= %(day_from)s AND day <= %(year_end)s) c
-        JOIN {fact} b ON b.center_id = c.center_id AND b.day = (
-            SELECT MAX(p.day) FROM {fact} p
-            WHERE p.center_id = c.center_id AND p.day >= %(year_start)s AND p.day < %(day_from)s)
-    ) b ON b.center_id = f.center_id
-    WHERE f.day >= %(day_from)s AND f.day <= %(year_end)s
-    WINDOW w AS (PARTITION BY f.center_id ORDER BY f.day ROWS UNBOUNDED PRECEDING)
-) s
-WHERE {fact}.id = s.id
+INSERT INTO {t["total"]} (day, center_id, province_id, {flows})
+SELECT f.day, f.center_id, f.province_id, {running}
+FROM {t["fact"]} f
+LEFT JOIN (
+    SELECT b.* FROM (SELECT DISTINCT center_id FROM {t["fact"]}
+                     WHERE day >= %(day_from)s AND day <= %(year_end)s) c
+    JOIN {t["total"]} b ON b.center_id = c.center_id AND b.day = (
+        SELECT MAX(p.day) FROM {t["total"]} p
+        WHERE p.center_id = c.center_id AND p.day >= %(year_start)s AND p.day < %(day_from)s)
+) b ON b.center_id = f.center_id
+WHERE f.day >= %(day_from)s AND f.day <= %(year_end)s AND ({any_flow})
+WINDOW w AS (PARTITION BY f.center_id ORDER BY f.day ROWS UNBOUNDED PRECEDING)
 """
 
 
-def facts_cumulate(*, day_from: date, day_to: date | None = None) -> None:
-    """Bring the year-to-date totals up to date after the daily flows of ``day_from`` ..
-    ``day_to`` changed: the rows of those days and of every later day of their years."""
-    day_to = day_to or day_from
+def _totals_refresh(day_from: date, day_to: date) -> int:
+    """Rewrite the year-to-date totals that the daily facts of ``day_from`` .. ``day_to`` feed:
+    from ``day_from`` to the end of each year of the range (every night: one day)."""
     sql = Dialect(connection.vendor)
+    rows = 0
     with connection.cursor() as cursor:
         for year in range(day_from.year, day_to.year + 1):
-            start = max(day_from, date(year, 1, 1))
+            start, end = max(day_from, date(year, 1, 1)), date(year, 12, 31)
+            YearToDateFact.objects.filter(day__range=(start, end)).delete()
             cursor.execute(
-                _year_to_date_sql(),
+                _totals_sql(),
                 {
                     "day_from": sql.adapt_day(start),
                     "year_start": sql.adapt_day(date(year, 1, 1)),
-                    "year_end": sql.adapt_day(date(year, 12, 31)),
+                    "year_end": sql.adapt_day(end),
                 },
             )
+            rows += cursor.rowcount
+    return rows
 
 
 def _procedure_facts_sql(sql: Dialect) -> str:
@@ -599,7 +600,7 @@ def facts_compute(*, day_from: date, day_to: date | None = None) -> FactsSummary
         _clear_procedure_days(day_from, day_to)
         cursor.execute(_facts_sql(sql), params)
         fact_rows = cursor.rowcount
-        facts_cumulate(day_from=day_from, day_to=day_to)
+        _totals_refresh(day_from, day_to)
         cursor.execute(_procedure_facts_sql(sql), params)
         procedure_rows = cursor.rowcount
         now = timezone.now()

@@ -32,7 +32,6 @@ import json
 
 from django.db import models
 from django.db.models import Q
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dossiers.models import OnlineLevel, Procedure
@@ -234,11 +233,7 @@ class DailyFact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["day", "center"], name="one_fact_per_center_day")
         ]
-        indexes = [
-            models.Index(fields=["province", "day"], name="fact_province_day"),
-            # A centre's last row on or before a day: its year-to-date flows then.
-            models.Index(fields=["center", "day"], name="fact_center_day"),
-        ]
+        indexes = [models.Index(fields=["province", "day"], name="fact_province_day")]
 
     def __str__(self):
         return f"{self.center_id} {self.day}"
@@ -286,19 +281,6 @@ FLOW_FIELDS = (
     "petitions_answered_on_time",
     "petitions_failed",
 )
-# Each flow's running total since 1 January, kept on the row (``facts_cumulate``): a window's
-# flows are the difference of two rows, whatever its length — the nightly run reads four rows a
-# centre instead of the year. A centre without a row on a day has the totals of its last row.
-YTD_FIELDS = tuple(f"ytd_{name}" for name in FLOW_FIELDS)
-for _flow, _ytd in zip(FLOW_FIELDS, YTD_FIELDS):
-    DailyFact.add_to_class(
-        _ytd,
-        models.PositiveIntegerField(
-            format_lazy(_("{} since 1 January"), DailyFact._meta.get_field(_flow).verbose_name),
-            db_default=0,  # the facts' INSERT leaves them to ``facts_cumulate``
-        ),
-    )
-
 STOCK_FIELDS = (
     "open_total",
     "open_synced",
@@ -311,6 +293,43 @@ STOCK_FIELDS = (
     "petitions_open",
     "petitions_open_within_time",
 )
+
+
+class YearToDateFact(models.Model):
+    """Per service centre and day with flows: each flow summed since 1 January of that year.
+    Written by ``scoring.facts.facts_compute`` after the daily facts. A standard window's flows
+    are the difference of two rows whatever its length (the nightly run reads a few rows a
+    centre, not the year); a centre without a row on a day has the totals of its last row of
+    the year."""
+
+    day = models.DateField(_("day"))
+    # Derived rows, as the daily facts: no per-row foreign-key triggers.
+    center = models.ForeignKey(
+        ServiceCenter,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+
+    class Meta:
+        verbose_name = _("year-to-date fact")
+        verbose_name_plural = _("year-to-date facts")
+        constraints = [
+            # A centre's last row on or before a day: one backward step of this index.
+            models.UniqueConstraint(fields=["center", "day"], name="one_total_per_center_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="total_day")]
+
+    def __str__(self):
+        return f"{self.center_id} {self.day}"
+
+
+for _flow in FLOW_FIELDS:  # the same columns as the daily flows, as totals
+    YearToDateFact.add_to_class(_flow, _count(DailyFact._meta.get_field(_flow).verbose_name))
 
 
 class MonthlyProcedureFact(models.Model):
