@@ -25,10 +25,12 @@ from scoring.facts import Dialect, month_bits
 from scoring.models import (
     FLOW_FIELDS,
     PROCEDURE_DAY_FIELDS,
+    PROCEDURE_SET_FIELDS,
     STOCK_FIELDS,
     CertifiedCopyService,
     DailyFact,
     MonthlyProcedureFact,
+    MonthlyProcedureSet,
     OnlineService,
     ProcedurePublication,
     UnitKind,
@@ -693,10 +695,9 @@ def _unit_table(provinces: list[str] | None) -> tuple[UnitTable, dict]:
     units = UnitTable(
         keys, kinds, codes, names, center_ids, np.array(province_index, dtype=np.int64), len(order)
     )
-    ids = sorted(levels)
-    words = max(1, (len(ids) + 63) // 64)
+    index, words = _procedure_bits(levels)
     by_level = {
-        level: _mask([ids.index(p) for p, lv in levels.items() if lv == level], words)
+        level: _mask([index[p] for p, lv in levels.items() if lv == level], words)
         for level in ("commune", "province")
     }
     authority = np.array(
@@ -790,8 +791,7 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
     month can add anything: each monthly row becomes at most one event per field, its lowest
     day bit within ``first`` .. ``last``."""
     ids = sorted(Procedure.objects.values_list("id", flat=True))
-    index = {pid: i for i, pid in enumerate(ids)}
-    words = max(1, (len(ids) + 63) // 64)
+    index, words = _procedure_bits(ids)
 
     def mask_of(procedure_ids) -> np.ndarray:
         return _mask((index[p] for p in procedure_ids if p in index), words)
@@ -799,7 +799,7 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
     if len(dates) == 1:
         # The nightly case: the server ORs each centre's procedure bits itself (a few thousand
         # rows back instead of every monthly row of the year).
-        result = _procedure_masks_on(dates[0], windows, provinces, centre_row, index, words)
+        result = _procedure_masks_on(dates[0], windows, provinces, centre_row, words)
         return {"window": result, "words": words, "mask_of": mask_of, "all": mask_of(ids)}
     month, centre, proc, day_bits = _procedure_rows_by_month(
         first, last, provinces, centre_row, index
@@ -843,28 +843,17 @@ def _procedure_masks(dates, windows, first, last, provinces, centre_row, n_centr
     }
 
 
-def _procedure_bit_sql(sql: Dialect, index: dict[int, int], column: str = "procedure_id"):
-    """SQL of a row's procedure word and bit in the masks (bit 63 as a signed 64-bit value: SQL
-    integers are signed): arrays subscripted by ``procedure_id`` on PostgreSQL (a CASE of 53
-    arms per row costs seconds over the year's rows), a CASE elsewhere. Returns
-    (word SQL, bit SQL, word params, bit params)."""
-    word_of = {pid: i // 64 for pid, i in index.items()}
-    bit_of = {pid: int(np.uint64(1 << (i % 64)).view(np.int64)) for pid, i in index.items()}
-    if sql.pg:
-        size = max(index, default=0)
-        return (
-            f"(CAST(%s AS integer[]))[{column}]",
-            f"(CAST(%s AS bigint[]))[{column}]",
-            [[word_of.get(p) for p in range(1, size + 1)]],
-            [[bit_of.get(p) for p in range(1, size + 1)]],
-        )
-    case = f"CASE {column} " + " ".join("WHEN %s THEN %s" for _ in index) + " END"
-    return (
-        case,
-        case,
-        [v for pid in index for v in (pid, word_of[pid])],
-        [v for pid in index for v in (pid, bit_of[pid])],
-    )
+def _procedure_bits(ids) -> tuple[dict[int, int], int]:
+    """Each procedure's bit in the masks — its id − 1, so stored monthly sets keep their meaning
+    when procedures are added — and the 64-bit words the masks need."""
+    return {pid: pid - 1 for pid in ids}, max(1, (max(ids, default=0) + 63) // 64)
+
+
+def _procedure_bit_sql(sql: Dialect, column: str = "procedure_id") -> tuple[str, str]:
+    """SQL of a row's procedure word and bit in the masks (bit 63 is the sign: SQL integers are
+    signed)."""
+    one = "CAST(1 AS bigint)" if sql.pg else "1"
+    return f"(({column} - 1) / 64)", f"({one} << CAST(({column} - 1) %% 64 AS integer))"
 
 
 def _masks_from_rows(rows, keys, centre_row, words) -> dict:
@@ -880,44 +869,52 @@ def _masks_from_rows(rows, keys, centre_row, words) -> dict:
     return result
 
 
-def _procedure_masks_on(on: date, windows, provinces, centre_row, index, words) -> dict:
-    """``_procedure_masks`` for one date, aggregated in SQL: per centre and 64-procedure word,
-    the OR of the bits of the procedures with a day of the window set, for every window and
-    field in one statement over the monthly procedure facts."""
+def _procedure_masks_on(on: date, windows, provinces, centre_row, words) -> dict:
+    """``_procedure_masks`` for one date: per window and field, the OR of the monthly procedure
+    sets of the window's months before the date's and of that month's day bits up to the date,
+    both ORed per centre by the database (a few thousand rows back, not the year's monthly
+    facts)."""
     sql = Dialect(connection.vendor)
-    word_sql, bit_sql, word_params, bit_params = _procedure_bit_sql(sql, index)
+    month = on.replace(day=1)
+    word, bit = _procedure_bit_sql(sql)
     aggregate = "BIT_OR({})" if sql.pg else "SUM(DISTINCT {})"
-    cells, cell_params = [], []
-    starts = {w: window_starts(w, on) for w in windows}
-    for w in windows:
-        masks = month_bits(starts[w], on)
-        month_case = " ".join("WHEN %s THEN %s" for _ in masks)
-        for column in PROCEDURE_DAY_FIELDS:
-            cells.append(
-                aggregate.format(
-                    f"CASE WHEN ({column} & (CASE month {month_case} ELSE 0 END)) <> 0 "
-                    "THEN bit ELSE 0 END"
-                )
-            )
-            for month, bits in masks.items():
-                cell_params += [sql.adapt_day(month), bits]
-    where = "month >= %s AND month <= %s"
-    where_params = [sql.adapt_day(min(starts.values())), sql.adapt_day(on)]
-    if provinces is not None:
-        where += f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
-        where_params += list(provinces)
-    fields = ", ".join(PROCEDURE_DAY_FIELDS)
-    query = (
-        f"SELECT center_id, word, {', '.join(cells)} FROM ("
-        f"SELECT center_id, month, {fields}, {word_sql} AS word, {bit_sql} AS bit "
-        f"FROM {MonthlyProcedureFact._meta.db_table} WHERE {where}"
-        ") m WHERE word IS NOT NULL GROUP BY center_id, word"
+    cells = ", ".join(
+        aggregate.format(f"CASE WHEN ({c} & %s) <> 0 THEN {bit} ELSE 0 END")
+        for c in PROCEDURE_DAY_FIELDS
     )
+    where, where_params = "", []
+    if provinces is not None:
+        where = f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
+        where_params = list(provinces)
+    earliest = min(window_starts(w, on) for w in windows)
     with connection.cursor() as cursor:
-        cursor.execute(query, cell_params + word_params + bit_params + where_params)
-        rows = cursor.fetchall()
-    keys = [(on, w, f) for w in windows for f in PROCEDURE_DAY_FIELDS]
-    return _masks_from_rows(rows, keys, centre_row, words)
+        cursor.execute(
+            f"SELECT center_id, {word}, {cells} FROM {MonthlyProcedureFact._meta.db_table} "
+            f"WHERE month = %s{where} GROUP BY center_id, {word}",
+            [month_bits(month, on)[month]] * len(PROCEDURE_DAY_FIELDS)
+            + [sql.adapt_day(month), *where_params],
+        )
+        days = _masks_from_rows(cursor.fetchall(), PROCEDURE_DAY_FIELDS, centre_row, words)
+        cursor.execute(
+            f"SELECT center_id, word, month, {', '.join(PROCEDURE_SET_FIELDS.values())} "
+            f"FROM {MonthlyProcedureSet._meta.db_table} "
+            f"WHERE month >= %s AND month < %s{where}",
+            [sql.adapt_day(earliest), sql.adapt_day(month), *where_params],
+        )
+        sets = cursor.fetchall()
+    months = np.array([date.fromisoformat(str(r[2])[:10]).toordinal() for r in sets], np.int64)
+    values = np.array([[r[0], r[1], *r[3:]] for r in sets], np.int64).reshape(len(sets), 6)
+    centre = _lookup(centre_row, values[:, 0].tolist()) if sets else np.zeros(0, np.int64)
+    result = {}
+    for w in windows:
+        rows = (months >= window_starts(w, on).toordinal()) & (centre >= 0)
+        for k, field_name in enumerate(PROCEDURE_DAY_FIELDS):
+            mask = days[field_name].copy()
+            np.bitwise_or.at(
+                mask, (centre[rows], values[rows, 1]), values[rows, 2 + k].view(np.uint64)
+            )
+            result[(on, w, field_name)] = mask
+    return result
 
 
 def _procedure_rows_by_month(first: date, last: date, provinces, centre_row, index):
@@ -966,11 +963,10 @@ def _lookup(positions: dict[int, int], values) -> np.ndarray:
 
 def _online_masks(dates, last, provinces, centre_row, n_centres, words):
     """Each centre's mask of procedures offered online on a date (a function of the date)."""
-    ids = sorted(Procedure.objects.values_list("id", flat=True))
-    index = {pid: i for i, pid in enumerate(ids)}
+    index, _ = _procedure_bits(Procedure.objects.values_list("id", flat=True))
     if len(dates) == 1:
         # The nightly case: ORed by the server (a few thousand rows back, not the catalogue).
-        mask = _online_masks_on(dates[0], provinces, centre_row, index, words)
+        mask = _online_masks_on(dates[0], provinces, centre_row, words)
         return lambda on: mask
     rows = [
         (centre_row[c], index[p], since.toordinal())
@@ -999,9 +995,9 @@ def _online_masks(dates, last, provinces, centre_row, n_centres, words):
     return offered
 
 
-def _online_masks_on(on: date, provinces, centre_row, index, words) -> np.ndarray:
+def _online_masks_on(on: date, provinces, centre_row, words) -> np.ndarray:
     sql = Dialect(connection.vendor)
-    word_sql, bit_sql, word_params, bit_params = _procedure_bit_sql(sql, index, "o.procedure_id")
+    word_sql, bit_sql = _procedure_bit_sql(sql, "o.procedure_id")
     aggregate = "BIT_OR(bit)" if sql.pg else "SUM(DISTINCT bit)"
     table, centres = OnlineService._meta.db_table, ServiceCenter._meta.db_table
     where, params = "o.available_from <= %s", [sql.adapt_day(on)]
@@ -1012,10 +1008,10 @@ def _online_masks_on(on: date, provinces, centre_row, index, words) -> np.ndarra
         f"SELECT center_id, word, {aggregate} FROM (SELECT o.center_id, {word_sql} AS word, "
         f"{bit_sql} AS bit FROM {table} o "
         f"JOIN {centres} c ON c.id = o.center_id WHERE {where}"
-        ") m WHERE word IS NOT NULL GROUP BY center_id, word"
+        ") m GROUP BY center_id, word"
     )
     with connection.cursor() as cursor:
-        cursor.execute(query, word_params + bit_params + params)
+        cursor.execute(query, params)
         rows = cursor.fetchall()
     return _masks_from_rows(rows, ["offered"], centre_row, words)["offered"]
 

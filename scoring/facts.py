@@ -49,10 +49,12 @@ from portal.models import ServiceCenter
 from scoring.models import (
     FLOW_FIELDS,
     PROCEDURE_DAY_FIELDS,
+    PROCEDURE_SET_FIELDS,
     STOCK_FIELDS,
     DailyFact,
     FactDay,
     MonthlyProcedureFact,
+    MonthlyProcedureSet,
     YearToDateFact,
 )
 
@@ -153,6 +155,7 @@ def _tables():
         "fact": DailyFact._meta.db_table,
         "total": YearToDateFact._meta.db_table,
         "procmonth": MonthlyProcedureFact._meta.db_table,
+        "procset": MonthlyProcedureSet._meta.db_table,
     }
 
 
@@ -527,6 +530,29 @@ ON CONFLICT (month, center_id, procedure_id) DO UPDATE SET {merge}
 """
 
 
+def _procedure_sets_sql(sql: Dialect) -> str:
+    """OR the day bits of the monthly procedure facts of ``month_from`` .. ``month_to`` into one
+    set per centre, month and word of 64 procedures (``MonthlyProcedureSet``). Different
+    procedures are different bits: on SQLite, which has no bit_or aggregate, a distinct sum of
+    them is their OR."""
+    t = _tables()
+    one = "CAST(1 AS bigint)" if sql.pg else "1"
+    aggregate, close = ("BIT_OR", ")") if sql.pg else ("SUM(DISTINCT", "))")
+    cells = ", ".join(
+        f"{aggregate}(CASE WHEN {day_field} <> 0 THEN bit ELSE 0 END{close}"
+        for day_field in PROCEDURE_SET_FIELDS
+    )
+    sets = ", ".join(PROCEDURE_SET_FIELDS.values())
+    return f"""
+INSERT INTO {t["procset"]} (month, center_id, province_id, word, {sets})
+SELECT month, center_id, province_id, word, {cells}
+FROM (SELECT month, center_id, province_id, (procedure_id - 1) / 64 AS word,
+             {one} << CAST((procedure_id - 1) %% 64 AS integer) AS bit, {", ".join(PROCEDURE_SET_FIELDS)}
+      FROM {t["procmonth"]} WHERE month >= %(month_from)s AND month <= %(month_to)s) m
+GROUP BY month, center_id, province_id, word
+"""
+
+
 def month_bits(day_from: date, day_to: date) -> dict[date, int]:
     """{first day of month: bit mask of the days of ``day_from`` .. ``day_to`` in that month}."""
     masks: dict[date, int] = {}
@@ -603,6 +629,12 @@ def facts_compute(*, day_from: date, day_to: date | None = None) -> FactsSummary
         _totals_refresh(day_from, day_to)
         cursor.execute(_procedure_facts_sql(sql), params)
         procedure_rows = cursor.rowcount
+        months = (day_from.replace(day=1), day_to.replace(day=1))
+        MonthlyProcedureSet.objects.filter(month__range=months).delete()
+        cursor.execute(
+            _procedure_sets_sql(sql),
+            {"month_from": sql.adapt_day(months[0]), "month_to": sql.adapt_day(months[1])},
+        )
         now = timezone.now()
         FactDay.objects.bulk_create(
             [FactDay(day=d, computed_at=now) for d in _days(day_from, day_to)],

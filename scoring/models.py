@@ -374,6 +374,46 @@ class MonthlyProcedureFact(models.Model):
 PROCEDURE_DAY_FIELDS = ("online_days", "fee_days", "paid_days", "population_days")
 
 
+class MonthlyProcedureSet(models.Model):
+    """Per centre, month and word of 64 procedures: which procedures had an online dossier, a
+    fee-bearing dossier, an online payment, population data in the month — the monthly
+    procedure facts ORed over the month's days (bit ``(procedure id − 1) % 64`` of word
+    ``(procedure id − 1) // 64``; bit 63 is the sign). A year-to-date set on a date is then the
+    OR of a few rows a centre for the months before the date's plus that month's day bits.
+    Written by ``scoring.facts.facts_compute`` for the months of its range."""
+
+    month = models.DateField(_("month"))  # its first day
+    center = models.ForeignKey(
+        ServiceCenter,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    word = models.PositiveSmallIntegerField(_("word"))
+    online = models.BigIntegerField(_("procedures with an online dossier"))
+    fee = models.BigIntegerField(_("procedures with a fee-bearing dossier"))
+    paid = models.BigIntegerField(_("procedures with an online payment"))
+    population = models.BigIntegerField(_("procedures with population data used"))
+
+    class Meta:
+        verbose_name = _("monthly procedure set")
+        verbose_name_plural = _("monthly procedure sets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "center", "word"], name="one_procedure_set_per_month"
+            )
+        ]
+
+
+PROCEDURE_SET_FIELDS = dict(
+    zip(PROCEDURE_DAY_FIELDS, ("online", "fee", "paid", "population"), strict=True)
+)
+
+
 # --- Runs, snapshots, publication ---------------------------------------------------------------
 
 
