@@ -183,7 +183,128 @@ def _dossier_columns(sql: Dialect, fin_day: str) -> str:
     """
 
 
-def _facts_sql(sql: Dialect) -> str:
+def _stock_ctes(sql: Dialect) -> str:
+    """The dossiers open at some point of the range, one row each with the days they enter and
+    leave each stock (``sd2``)."""
+    t = _tables()
+    ld = sql.local_date
+    day_from = sql.day_param("day_from")
+    stop_day = "CASE WHEN paused_set = 1 THEN paused_day ELSE fin_day END"
+    return f"""sd AS (
+    SELECT {_dossier_columns(sql, sql.infinity)}
+    FROM {t["dossier"]}
+    WHERE state IN ({OPEN}) AND accepted_at IS NOT NULL AND accepted_at < %(e_to)s
+    UNION ALL
+    SELECT {_dossier_columns(sql, ld("finished_at"))}
+    FROM {t["dossier"]}
+    WHERE state NOT IN ({OPEN}) AND finished_at >= %(s_from_next)s AND accepted_at < %(e_to)s
+),
+sd1 AS (
+    SELECT sd.*, {sql.greatest("acc_day", day_from)} AS start_day, {stop_day} AS stop_day
+    FROM sd
+),
+sd2 AS (
+    SELECT sd1.*,
+        CASE WHEN supp_ok = 1 THEN {sql.least("stop_day", "due_day")} ELSE start_day END AS w_end,
+        CASE WHEN supp_ok = 1 THEN {sql.least("stop_day", "rs_due_day")} ELSE start_day END
+            AS w_end_rs
+    FROM sd1
+),
+"""
+
+
+def _stock_markers(sql: Dialect, cols: tuple[str, ...]) -> list[str]:
+    """Dossier stocks over a range: +1 / −1 on the days a dossier of ``sd2`` enters or leaves
+    the open, synced, within-time (original and rescheduled due) and paused stocks."""
+    day_from, day_to = sql.day_param("day_from"), sql.day_param("day_to")
+    return [
+        _marker(
+            cols,
+            "start_day",
+            {
+                "open_total": "1",
+                "open_synced": "synced_flag",
+                "open_within_time": _flag("start_day < w_end"),
+                "open_within_time_rs": _flag("start_day < w_end_rs"),
+            },
+            f"FROM sd2 WHERE start_day < fin_day AND start_day <= {day_to}",
+        ),
+        _marker(
+            cols,
+            "fin_day",
+            {"open_total": "-1", "open_synced": "-synced_flag"},
+            f"FROM sd2 WHERE start_day < fin_day AND fin_day <= {day_to}",
+        ),
+        _marker(
+            cols,
+            "w_end",
+            {"open_within_time": "-1"},
+            f"FROM sd2 WHERE start_day < w_end AND w_end <= {day_to}",
+        ),
+        _marker(
+            cols,
+            "w_end_rs",
+            {"open_within_time_rs": "-1"},
+            f"FROM sd2 WHERE start_day < w_end_rs AND w_end_rs <= {day_to}",
+        ),
+        _marker(
+            cols,
+            sql.greatest("paused_day", day_from),
+            {
+                "open_paused": "1",
+                "open_paused_early": "p_early",
+                "open_paused_on_time": "p_on_time",
+                "open_paused_in_time_rs": "p_in_time_rs",
+            },
+            f"FROM sd2 WHERE paused_set = 1 AND paused_day <= {day_to}",
+        ),
+    ]
+
+
+def _day_end_stocks(sql: Dialect, cols: tuple[str, ...]) -> str:
+    """The same stocks for a one-day range (the nightly run), in one pass: every interval then
+    starts on the day, so a dossier counts in a stock if it is still in it at the day's end —
+    its timestamps compared with the end instant, not turned into local days row by row."""
+    ld = sql.local_date
+    t = _tables()
+    end = "%(e_to)s"
+    paused = f"state = {PAUSED} AND supplement_count = 1 AND paused_at IS NOT NULL"
+    # Still running at the end: not stopped by a supplement request before it (an open or
+    # later-finished dossier has not finished by then).
+    running = f"supplement_count <= 1 AND (NOT ({paused}) OR paused_at >= {end})"
+    rs_due = "COALESCE(rescheduled_due_at, due_at)"
+    waiting = f"{paused} AND paused_at < {end}"
+    columns = "center_id, state, supplement_count, synced, due_at, rescheduled_due_at, paused_at"
+    return _marker(
+        cols,
+        sql.day_param("day_from"),
+        {
+            "open_total": "1",
+            "open_synced": _flag("synced"),
+            "open_within_time": _flag(f"{running} AND (due_at IS NULL OR due_at >= {end})"),
+            "open_within_time_rs": _flag(f"{running} AND ({rs_due} IS NULL OR {rs_due} >= {end})"),
+            "open_paused": _flag(waiting),
+            "open_paused_early": _flag(
+                f"{waiting} AND {ld('paused_at')} < COALESCE({ld('due_at')}, {sql.infinity})"
+            ),
+            "open_paused_on_time": _flag(
+                f"{waiting} AND {ld('paused_at')} = {ld('due_at')} AND paused_at <= due_at"
+            ),
+            "open_paused_in_time_rs": _flag(
+                f"{waiting} AND ({rs_due} IS NULL OR paused_at <= {rs_due})"
+            ),
+        },
+        f"""FROM (
+            SELECT {columns} FROM {t["dossier"]}
+            WHERE state IN ({OPEN}) AND accepted_at IS NOT NULL AND accepted_at < {end}
+            UNION ALL
+            SELECT {columns} FROM {t["dossier"]}
+            WHERE state NOT IN ({OPEN}) AND finished_at >= {end} AND accepted_at < {end}
+        ) open_then""",
+    )
+
+
+def _facts_sql(sql: Dialect, *, one_day: bool = False) -> str:
     t = _tables()
     ld = sql.local_date
     day_from, day_to = sql.day_param("day_from"), sql.day_param("day_to")
@@ -298,50 +419,9 @@ def _facts_sql(sql: Dialect) -> str:
             {"petitions_open_within_time": "-1"},
             f"FROM pt2 WHERE start_day < w_end AND w_end <= {day_to}",
         ),
-        # Dossier stocks: open, synced, within time (original and rescheduled due), paused.
-        _marker(
-            cols,
-            "start_day",
-            {
-                "open_total": "1",
-                "open_synced": "synced_flag",
-                "open_within_time": _flag("start_day < w_end"),
-                "open_within_time_rs": _flag("start_day < w_end_rs"),
-            },
-            f"FROM sd2 WHERE start_day < fin_day AND start_day <= {day_to}",
-        ),
-        _marker(
-            cols,
-            "fin_day",
-            {"open_total": "-1", "open_synced": "-synced_flag"},
-            f"FROM sd2 WHERE start_day < fin_day AND fin_day <= {day_to}",
-        ),
-        _marker(
-            cols,
-            "w_end",
-            {"open_within_time": "-1"},
-            f"FROM sd2 WHERE start_day < w_end AND w_end <= {day_to}",
-        ),
-        _marker(
-            cols,
-            "w_end_rs",
-            {"open_within_time_rs": "-1"},
-            f"FROM sd2 WHERE start_day < w_end_rs AND w_end_rs <= {day_to}",
-        ),
-        _marker(
-            cols,
-            sql.greatest("paused_day", day_from),
-            {
-                "open_paused": "1",
-                "open_paused_early": "p_early",
-                "open_paused_on_time": "p_on_time",
-                "open_paused_in_time_rs": "p_in_time_rs",
-            },
-            f"FROM sd2 WHERE paused_set = 1 AND paused_day <= {day_to}",
-        ),
     ]
+    arms += [_day_end_stocks(sql, cols)] if one_day else _stock_markers(sql, cols)
     markers = "\nUNION ALL\n".join(arms)
-    stop_day = "CASE WHEN paused_set = 1 THEN paused_day ELSE fin_day END"
     flows = ", ".join(f"COALESCE(g.{c}, 0) AS {c}" for c in FLOW_FIELDS)
     stocks = ", ".join(
         f"SUM(COALESCE(g.{c}, 0)) OVER (PARTITION BY grid.center_id ORDER BY grid.day "
@@ -357,27 +437,7 @@ days(day) AS (
     UNION ALL
     SELECT {sql.next_day("day")} FROM days WHERE day < {day_to}
 ),
-sd AS (
-    SELECT {_dossier_columns(sql, sql.infinity)}
-    FROM {t["dossier"]}
-    WHERE state IN ({OPEN}) AND accepted_at IS NOT NULL AND accepted_at < %(e_to)s
-    UNION ALL
-    SELECT {_dossier_columns(sql, ld("finished_at"))}
-    FROM {t["dossier"]}
-    WHERE state NOT IN ({OPEN}) AND finished_at >= %(s_from_next)s AND accepted_at < %(e_to)s
-),
-sd1 AS (
-    SELECT sd.*, {sql.greatest("acc_day", day_from)} AS start_day, {stop_day} AS stop_day
-    FROM sd
-),
-sd2 AS (
-    SELECT sd1.*,
-        CASE WHEN supp_ok = 1 THEN {sql.least("stop_day", "due_day")} ELSE start_day END AS w_end,
-        CASE WHEN supp_ok = 1 THEN {sql.least("stop_day", "rs_due_day")} ELSE start_day END
-            AS w_end_rs
-    FROM sd1
-),
-ds AS (
+{"" if one_day else _stock_ctes(sql)}ds AS (
     SELECT d.center_id,
         {_flag(not_late_now)} AS ok,
         {_flag(not_late_now_rs)} AS ok_rs,
@@ -624,7 +684,7 @@ def facts_compute(*, day_from: date, day_to: date | None = None) -> FactsSummary
             cursor.execute("SET LOCAL jit = off")
         DailyFact.objects.filter(day__range=(day_from, day_to)).delete()
         _clear_procedure_days(day_from, day_to)
-        cursor.execute(_facts_sql(sql), params)
+        cursor.execute(_facts_sql(sql, one_day=day_from == day_to), params)
         fact_rows = cursor.rowcount
         _totals_refresh(day_from, day_to)
         cursor.execute(_procedure_facts_sql(sql), params)

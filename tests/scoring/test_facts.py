@@ -398,6 +398,29 @@ def test_a_range_equals_day_by_day(known):
     assert len(as_range) == 11  # C91001 has open dossiers or petitions every day
 
 
+def test_one_day_stocks_equal_the_range_markers(org, make_dossier):
+    """The nightly one-day statement counts stocks at the day's end from timestamps; a range
+    turns every dossier into day markers. Same rows, here for dossiers waiting for their only
+    supplement around their original and rescheduled due times, and running ones."""
+    c = org.p92.communes["92001"]
+    for paused, rescheduled in [(9, 10), (11, 10), (9, None), (None, 12)]:
+        make_dossier(
+            c,
+            accepted="2025-07-07",
+            due=at("2025-07-09", 17),
+            rescheduled_due_at=rescheduled and at(f"2025-07-{rescheduled:02d}", 17),
+            supplement_count=1 if paused else 0,
+            state=5 if paused else 3,
+            paused_at=paused and at(f"2025-07-{paused:02d}", 9),
+        )
+    facts_compute(day_from=date(2025, 7, 6), day_to=date(2025, 7, 13))
+    as_range = _fact_rows()
+    for n in range(8):
+        facts_compute(day_from=date(2025, 7, 6) + timedelta(days=n))
+    assert _fact_rows() == as_range
+    assert {row[0] for row in as_range} == {date(2025, 7, 7) + timedelta(days=n) for n in range(7)}
+
+
 def _fact_rows():
     fields = ["day", "center_id", "province_id", *FLOW_FIELDS, *STOCK_FIELDS]
     return sorted(DailyFact.objects.values_list(*fields))
