@@ -154,11 +154,31 @@ class CertifiedCopyService(models.Model):
 # --- Daily facts ------------------------------------------------------------------------------
 
 
+class CentreRow(models.Model):
+    """A row the index job derives for one service centre (its province kept for province
+    filters) and rewrites: no per-row foreign-key triggers and no single-column indexes (each
+    table's composite indexes serve its reads), so a night's write stays cheap."""
+
+    center = models.ForeignKey(
+        ServiceCenter,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+
+    class Meta:
+        abstract = True
+
+
 def _count(label):
     return models.PositiveIntegerField(label, default=0)
 
 
-class DailyFact(models.Model):
+class DailyFact(CentreRow):
     """Per service centre and local day: flows of the day and stocks at the day's end.
 
     Written only by ``scoring.facts.facts_compute`` (set-based SQL). Any window's counts are
@@ -170,18 +190,6 @@ class DailyFact(models.Model):
     """
 
     day = models.DateField(_("day"))
-    # Derived rows rewritten by the job: no per-row foreign-key triggers and no single-column
-    # indexes (the composite indexes below serve every read), so a night's insert stays cheap.
-    center = models.ForeignKey(
-        ServiceCenter,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    province = models.ForeignKey(
-        Province, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
 
     # Flows: dossiers accepted (received) on the day.
     received = _count(_("received"))
@@ -295,7 +303,7 @@ STOCK_FIELDS = (
 )
 
 
-class YearToDateFact(models.Model):
+class YearToDateFact(CentreRow):
     """Per service centre and day with flows: each flow summed since 1 January of that year.
     Written by ``scoring.facts.facts_compute`` after the daily facts. A standard window's flows
     are the difference of two rows whatever its length (the nightly run reads a few rows a
@@ -303,17 +311,6 @@ class YearToDateFact(models.Model):
     the year."""
 
     day = models.DateField(_("day"))
-    # Derived rows, as the daily facts: no per-row foreign-key triggers.
-    center = models.ForeignKey(
-        ServiceCenter,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    province = models.ForeignKey(
-        Province, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
 
     class Meta:
         verbose_name = _("year-to-date fact")
@@ -332,7 +329,7 @@ for _flow in FLOW_FIELDS:  # the same columns as the daily flows, as totals
     YearToDateFact.add_to_class(_flow, _count(DailyFact._meta.get_field(_flow).verbose_name))
 
 
-class MonthlyProcedureFact(models.Model):
+class MonthlyProcedureFact(CentreRow):
     """Per centre, month and procedure: on which days of the month the procedure had an online
     dossier, a fee-bearing dossier, an online payment, a dossier using population data — one
     bit per day (bit 0 = the 1st). What the procedure-distinct indicators need, exactly for any
@@ -340,18 +337,6 @@ class MonthlyProcedureFact(models.Model):
     about one row per active centre and procedure a month instead of one per day."""
 
     month = models.DateField(_("month"))  # its first day
-    # Derived rows rewritten by the job: no per-row foreign-key triggers and no single-column
-    # indexes (the composite indexes below serve every read), so a night's write stays cheap.
-    center = models.ForeignKey(
-        ServiceCenter,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    province = models.ForeignKey(
-        Province, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
     procedure = models.ForeignKey(
         Procedure, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
@@ -374,7 +359,7 @@ class MonthlyProcedureFact(models.Model):
 PROCEDURE_DAY_FIELDS = ("online_days", "fee_days", "paid_days", "population_days")
 
 
-class MonthlyProcedureSet(models.Model):
+class MonthlyProcedureSet(CentreRow):
     """Per centre, month and word of 64 procedures: which procedures had an online dossier, a
     fee-bearing dossier, an online payment, population data in the month — the monthly
     procedure facts ORed over the month's days (bit ``(procedure id − 1) % 64`` of word
@@ -383,16 +368,6 @@ class MonthlyProcedureSet(models.Model):
     Written by ``scoring.facts.facts_compute`` for the months of its range."""
 
     month = models.DateField(_("month"))  # its first day
-    center = models.ForeignKey(
-        ServiceCenter,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    province = models.ForeignKey(
-        Province, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
     word = models.PositiveSmallIntegerField(_("word"))
     online = models.BigIntegerField(_("procedures with an online dossier"))
     fee = models.BigIntegerField(_("procedures with a fee-bearing dossier"))
