@@ -21,7 +21,7 @@ from dossiers.models import Procedure, ProcedureVersion
 from portal.calendar import WorkingCalendar, working_calendar
 from portal.models import Province, ServiceCenter
 from scoring import methodology as M
-from scoring.facts import Dialect, month_bits
+from scoring.facts import Dialect, month_bits, procedure_bit_sql
 from scoring.models import (
     FLOW_FIELDS,
     PROCEDURE_DAY_FIELDS,
@@ -849,13 +849,6 @@ def _procedure_bits(ids) -> tuple[dict[int, int], int]:
     return {pid: pid - 1 for pid in ids}, max(1, (max(ids, default=0) + 63) // 64)
 
 
-def _procedure_bit_sql(sql: Dialect, column: str = "procedure_id") -> tuple[str, str]:
-    """SQL of a row's procedure word and bit in the masks (bit 63 is the sign: SQL integers are
-    signed)."""
-    one = "CAST(1 AS bigint)" if sql.pg else "1"
-    return f"(({column} - 1) / 64)", f"({one} << CAST(({column} - 1) %% 64 AS integer))"
-
-
 def _masks_from_rows(rows, keys, centre_row, words) -> dict:
     """{key: [centre, word] masks} from rows (centre id, word, one signed OR per key)."""
     result = {key: np.zeros((len(centre_row), words), dtype=np.uint64) for key in keys}
@@ -863,7 +856,8 @@ def _masks_from_rows(rows, keys, centre_row, words) -> dict:
         return result
     data = np.array(rows, dtype=np.int64).reshape(len(rows), 2 + len(keys))
     centre = _lookup(centre_row, data[:, 0].tolist())
-    data, centre = data[centre >= 0], centre[centre >= 0]
+    known = (centre >= 0) & (data[:, 1] < words)  # a procedure deleted since: beyond the words
+    data, centre = data[known], centre[known]
     for k, key in enumerate(keys):
         result[key][centre, data[:, 1]] = data[:, 2 + k].view(np.uint64)
     return result
@@ -876,7 +870,7 @@ def _procedure_masks_on(on: date, windows, provinces, centre_row, words) -> dict
     facts)."""
     sql = Dialect(connection.vendor)
     month = on.replace(day=1)
-    word, bit = _procedure_bit_sql(sql)
+    word, bit = procedure_bit_sql(sql)
     aggregate = "BIT_OR({})" if sql.pg else "SUM(DISTINCT {})"
     cells = ", ".join(
         aggregate.format(f"CASE WHEN ({c} & %s) <> 0 THEN {bit} ELSE 0 END")
@@ -907,7 +901,7 @@ def _procedure_masks_on(on: date, windows, provinces, centre_row, words) -> dict
     centre = _lookup(centre_row, values[:, 0].tolist()) if sets else np.zeros(0, np.int64)
     result = {}
     for w in windows:
-        rows = (months >= window_starts(w, on).toordinal()) & (centre >= 0)
+        rows = (months >= window_starts(w, on).toordinal()) & (centre >= 0) & (values[:, 1] < words)
         for k, field_name in enumerate(PROCEDURE_DAY_FIELDS):
             mask = days[field_name].copy()
             np.bitwise_or.at(
@@ -997,7 +991,7 @@ def _online_masks(dates, last, provinces, centre_row, n_centres, words):
 
 def _online_masks_on(on: date, provinces, centre_row, words) -> np.ndarray:
     sql = Dialect(connection.vendor)
-    word_sql, bit_sql = _procedure_bit_sql(sql, "o.procedure_id")
+    word_sql, bit_sql = procedure_bit_sql(sql, "o.procedure_id")
     aggregate = "BIT_OR(bit)" if sql.pg else "SUM(DISTINCT bit)"
     table, centres = OnlineService._meta.db_table, ServiceCenter._meta.db_table
     where, params = "o.available_from <= %s", [sql.adapt_day(on)]

@@ -590,13 +590,20 @@ ON CONFLICT (month, center_id, procedure_id) DO UPDATE SET {merge}
 """
 
 
+def procedure_bit_sql(sql: Dialect, column: str = "procedure_id") -> tuple[str, str]:
+    """SQL of a row's procedure word and bit in procedure masks: bit ``(id − 1) % 64`` of word
+    ``(id − 1) // 64`` (bit 63 is the sign: SQL integers are signed)."""
+    one = "CAST(1 AS bigint)" if sql.pg else "1"
+    return f"(({column} - 1) / 64)", f"({one} << CAST(({column} - 1) %% 64 AS integer))"
+
+
 def _procedure_sets_sql(sql: Dialect) -> str:
     """OR the day bits of the monthly procedure facts of ``month_from`` .. ``month_to`` into one
     set per centre, month and word of 64 procedures (``MonthlyProcedureSet``). Different
     procedures are different bits: on SQLite, which has no bit_or aggregate, a distinct sum of
     them is their OR."""
     t = _tables()
-    one = "CAST(1 AS bigint)" if sql.pg else "1"
+    word, bit = procedure_bit_sql(sql)
     aggregate, close = ("BIT_OR", ")") if sql.pg else ("SUM(DISTINCT", "))")
     cells = ", ".join(
         f"{aggregate}(CASE WHEN {day_field} <> 0 THEN bit ELSE 0 END{close}"
@@ -606,8 +613,8 @@ def _procedure_sets_sql(sql: Dialect) -> str:
     return f"""
 INSERT INTO {t["procset"]} (month, center_id, province_id, word, {sets})
 SELECT month, center_id, province_id, word, {cells}
-FROM (SELECT month, center_id, province_id, (procedure_id - 1) / 64 AS word,
-             {one} << CAST((procedure_id - 1) %% 64 AS integer) AS bit, {", ".join(PROCEDURE_SET_FIELDS)}
+FROM (SELECT month, center_id, province_id, {word} AS word, {bit} AS bit,
+             {", ".join(PROCEDURE_SET_FIELDS)}
       FROM {t["procmonth"]} WHERE month >= %(month_from)s AND month <= %(month_to)s) m
 GROUP BY month, center_id, province_id, word
 """
