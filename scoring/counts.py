@@ -736,10 +736,10 @@ def _fact_points(points: list[date], provinces, centre_row: dict[int, int]):
     sql = Dialect(connection.vendor)
     table, centres = DailyFact._meta.db_table, ServiceCenter._meta.db_table
     total = YearToDateFact._meta.db_table
-    where, where_params = "", []
+    in_provinces, where, where_params = "", "", []
     if provinces is not None:
-        where = f" WHERE c.province_id IN ({', '.join(['%s'] * len(provinces))})"
-        where_params = list(provinces)
+        in_provinces = f"province_id IN ({', '.join(['%s'] * len(provinces))})"
+        where, where_params = f" WHERE c.{in_provinces}", list(provinces)
     n = len(points)
     totals = np.zeros((n, len(centre_row), len(FLOW_FIELDS)), dtype=np.int64)
     stocks = np.zeros((n, len(centre_row), len(STOCK_FIELDS)), dtype=np.int64)
@@ -764,10 +764,9 @@ def _fact_points(points: list[date], provinces, centre_row: dict[int, int]):
         cursor.execute(" UNION ALL ".join([last_row] * n), params)
         _fill(totals, cursor.fetchall(), centre_row)
         marks = ", ".join(["%s"] * n)
-        province = where.replace(" WHERE c.", " AND ")
         cursor.execute(
             f"SELECT center_id, {bucket}, {', '.join(STOCK_FIELDS)} "
-            f"FROM {table} WHERE day IN ({marks}){province}",
+            f"FROM {table} WHERE day IN ({marks}){in_provinces and f' AND {in_provinces}'}",
             [*bucket_params, *(sql.adapt_day(p) for p in points), *where_params],
         )
         _fill(stocks, cursor.fetchall(), centre_row)

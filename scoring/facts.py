@@ -61,6 +61,10 @@ from scoring.models import (
 OPEN = ", ".join(str(int(s)) for s in sorted(OPEN_STATES))
 WITH_RESULT = f"{int(State.PROCESSED)}, {int(State.RETURNED)}"
 PAUSED = int(State.SUPPLEMENT_REQUESTED)
+# A dossier waiting for its only supplement request (counted as finished at the request time).
+WAITING_ONCE = f"state = {PAUSED} AND supplement_count = 1 AND paused_at IS NOT NULL"
+# The due time an apology slip set, else the original one.
+RS_DUE = "COALESCE(rescheduled_due_at, due_at)"
 ONLINE_CHANNEL = 2
 INFINITY = date(9999, 12, 31)
 
@@ -163,23 +167,21 @@ def _dossier_columns(sql: Dialect, fin_day: str) -> str:
     """Per-dossier values the stock markers need (one row per dossier open in the range)."""
     ld = sql.local_date
     inf = sql.infinity
-    rs_due = "COALESCE(rescheduled_due_at, due_at)"
-    paused_set = f"state = {PAUSED} AND supplement_count = 1 AND paused_at IS NOT NULL"
     due_day = f"COALESCE({ld('due_at')}, {inf})"
     return f"""
         center_id,
         {ld("accepted_at")} AS acc_day,
         {fin_day} AS fin_day,
         {due_day} AS due_day,
-        COALESCE({ld(rs_due)}, {inf}) AS rs_due_day,
-        {_flag(paused_set)} AS paused_set,
+        COALESCE({ld(RS_DUE)}, {inf}) AS rs_due_day,
+        {_flag(WAITING_ONCE)} AS paused_set,
         COALESCE({ld("paused_at")}, {inf}) AS paused_day,
         {_flag("supplement_count <= 1")} AS supp_ok,
         {_flag("synced")} AS synced_flag,
-        {_flag(f"{paused_set} AND {ld('paused_at')} < {due_day}")} AS p_early,
-        {_flag(f"{paused_set} AND {ld('paused_at')} = {ld('due_at')} AND paused_at <= due_at")}
+        {_flag(f"{WAITING_ONCE} AND {ld('paused_at')} < {due_day}")} AS p_early,
+        {_flag(f"{WAITING_ONCE} AND {ld('paused_at')} = {ld('due_at')} AND paused_at <= due_at")}
             AS p_on_time,
-        {_flag(f"{paused_set} AND ({rs_due} IS NULL OR paused_at <= {rs_due})")} AS p_in_time_rs
+        {_flag(f"{WAITING_ONCE} AND ({RS_DUE} IS NULL OR paused_at <= {RS_DUE})")} AS p_in_time_rs
     """
 
 
@@ -268,12 +270,10 @@ def _day_end_stocks(sql: Dialect, cols: tuple[str, ...]) -> str:
     ld = sql.local_date
     t = _tables()
     end = "%(e_to)s"
-    paused = f"state = {PAUSED} AND supplement_count = 1 AND paused_at IS NOT NULL"
     # Still running at the end: not stopped by a supplement request before it (an open or
     # later-finished dossier has not finished by then).
-    running = f"supplement_count <= 1 AND (NOT ({paused}) OR paused_at >= {end})"
-    rs_due = "COALESCE(rescheduled_due_at, due_at)"
-    waiting = f"{paused} AND paused_at < {end}"
+    running = f"supplement_count <= 1 AND (NOT ({WAITING_ONCE}) OR paused_at >= {end})"
+    waiting = f"{WAITING_ONCE} AND paused_at < {end}"
     columns = "center_id, state, supplement_count, synced, due_at, rescheduled_due_at, paused_at"
     return _marker(
         cols,
@@ -282,7 +282,7 @@ def _day_end_stocks(sql: Dialect, cols: tuple[str, ...]) -> str:
             "open_total": "1",
             "open_synced": _flag("synced"),
             "open_within_time": _flag(f"{running} AND (due_at IS NULL OR due_at >= {end})"),
-            "open_within_time_rs": _flag(f"{running} AND ({rs_due} IS NULL OR {rs_due} >= {end})"),
+            "open_within_time_rs": _flag(f"{running} AND ({RS_DUE} IS NULL OR {RS_DUE} >= {end})"),
             "open_paused": _flag(waiting),
             "open_paused_early": _flag(
                 f"{waiting} AND {ld('paused_at')} < COALESCE({ld('due_at')}, {sql.infinity})"
@@ -291,7 +291,7 @@ def _day_end_stocks(sql: Dialect, cols: tuple[str, ...]) -> str:
                 f"{waiting} AND {ld('paused_at')} = {ld('due_at')} AND paused_at <= due_at"
             ),
             "open_paused_in_time_rs": _flag(
-                f"{waiting} AND ({rs_due} IS NULL OR paused_at <= {rs_due})"
+                f"{waiting} AND ({RS_DUE} IS NULL OR paused_at <= {RS_DUE})"
             ),
         },
         f"""FROM (
@@ -311,13 +311,12 @@ def _facts_sql(sql: Dialect, *, one_day: bool = False) -> str:
     cols = FACT_COLUMNS
     late = "(supplement_count >= 2 OR (due_at IS NOT NULL AND finished_at > due_at))"
     early = f"(NOT {late} AND {ld('finished_at')} < COALESCE({ld('due_at')}, {sql.infinity}))"
-    rs_due = "COALESCE(rescheduled_due_at, due_at)"
-    in_time_rs = f"(supplement_count <= 1 AND ({rs_due} IS NULL OR finished_at <= {rs_due}))"
+    in_time_rs = f"(supplement_count <= 1 AND ({RS_DUE} IS NULL OR finished_at <= {RS_DUE}))"
     fee_online = "fee_vnd > 0 AND payment_channel = 'online' AND paid_at IS NOT NULL"
     not_late_now = "(supplement_count <= 1 AND (finished_at IS NULL OR due_at IS NULL OR finished_at <= due_at))"
     not_late_now_rs = (
-        f"(supplement_count <= 1 AND (finished_at IS NULL OR {rs_due} IS NULL "
-        f"OR finished_at <= {rs_due}))"
+        f"(supplement_count <= 1 AND (finished_at IS NULL OR {RS_DUE} IS NULL "
+        f"OR finished_at <= {RS_DUE}))"
     )
 
     arms = [
@@ -620,6 +619,17 @@ GROUP BY month, center_id, province_id, word
 """
 
 
+def _procedure_sets_refresh(month_from: date, month_to: date) -> None:
+    """Rewrite the monthly procedure sets of ``month_from`` .. ``month_to`` (first days)."""
+    sql = Dialect(connection.vendor)
+    MonthlyProcedureSet.objects.filter(month__range=(month_from, month_to)).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _procedure_sets_sql(sql),
+            {"month_from": sql.adapt_day(month_from), "month_to": sql.adapt_day(month_to)},
+        )
+
+
 def month_bits(day_from: date, day_to: date) -> dict[date, int]:
     """{first day of month: bit mask of the days of ``day_from`` .. ``day_to`` in that month}."""
     masks: dict[date, int] = {}
@@ -696,12 +706,7 @@ def facts_compute(*, day_from: date, day_to: date | None = None) -> FactsSummary
         _totals_refresh(day_from, day_to)
         cursor.execute(_procedure_facts_sql(sql), params)
         procedure_rows = cursor.rowcount
-        months = (day_from.replace(day=1), day_to.replace(day=1))
-        MonthlyProcedureSet.objects.filter(month__range=months).delete()
-        cursor.execute(
-            _procedure_sets_sql(sql),
-            {"month_from": sql.adapt_day(months[0]), "month_to": sql.adapt_day(months[1])},
-        )
+        _procedure_sets_refresh(day_from.replace(day=1), day_to.replace(day=1))
         now = timezone.now()
         FactDay.objects.bulk_create(
             [FactDay(day=d, computed_at=now) for d in _days(day_from, day_to)],
