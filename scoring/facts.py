@@ -596,27 +596,46 @@ def procedure_bit_sql(sql: Dialect, column: str = "procedure_id") -> tuple[str, 
     return f"(({column} - 1) / 64)", f"({one} << CAST(({column} - 1) %% 64 AS integer))"
 
 
-def _procedure_sets_sql(sql: Dialect) -> str:
+def _procedure_sets_sql(sql: Dialect, *, months: dict[date, int] | None = None) -> str:
     """OR the day bits of the monthly procedure facts of ``month_from`` .. ``month_to`` into one
     set per centre, month and word of 64 procedures (``MonthlyProcedureSet``). Different
     procedures are different bits: on SQLite, which has no bit_or aggregate, a distinct sum of
-    them is their OR."""
+    them is their OR.
+
+    With ``months`` ({month: day bits}), only those days' bits are read and ORed into the
+    stored sets (an upsert): what a first computation of days adds to sets that stay true."""
     t = _tables()
     word, bit = procedure_bit_sql(sql)
     aggregate, close = ("BIT_OR", ")") if sql.pg else ("SUM(DISTINCT", "))")
+    days = "%(all_days)s"
+    if months is not None:
+        days = "CASE month " + " ".join(f"WHEN {_sql_day(sql, m)} THEN {b}" for m, b in months.items())
+        days += " ELSE 0 END"
     cells = ", ".join(
-        f"{aggregate}(CASE WHEN {day_field} <> 0 THEN bit ELSE 0 END{close}"
+        f"{aggregate}(CASE WHEN ({day_field} & days) <> 0 THEN bit ELSE 0 END{close}"
         for day_field in PROCEDURE_SET_FIELDS
     )
     sets = ", ".join(PROCEDURE_SET_FIELDS.values())
+    merge = ""
+    if months is not None:
+        merge = "ON CONFLICT (month, center_id, word) DO UPDATE SET " + ", ".join(
+            f"{c} = {t['procset']}.{c} | excluded.{c}" for c in PROCEDURE_SET_FIELDS.values()
+        )
     return f"""
 INSERT INTO {t["procset"]} (month, center_id, province_id, word, {sets})
 SELECT month, center_id, province_id, word, {cells}
-FROM (SELECT month, center_id, province_id, {word} AS word, {bit} AS bit,
+FROM (SELECT month, center_id, province_id, {word} AS word, {bit} AS bit, {days} AS days,
              {", ".join(PROCEDURE_SET_FIELDS)}
       FROM {t["procmonth"]} WHERE month >= %(month_from)s AND month <= %(month_to)s) m
+WHERE (({" | ".join(PROCEDURE_SET_FIELDS)}) & days) <> 0
 GROUP BY month, center_id, province_id, word
+{merge}
 """
+
+
+def _sql_day(sql: Dialect, day: date) -> str:
+    """A date literal (a few per statement, from ``date`` objects only)."""
+    return f"DATE '{day.isoformat()}'" if sql.pg else f"'{day.isoformat()}'"
 
 
 def _procedure_sets_refresh(month_from: date, month_to: date) -> None:
@@ -626,7 +645,24 @@ def _procedure_sets_refresh(month_from: date, month_to: date) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             _procedure_sets_sql(sql),
-            {"month_from": sql.adapt_day(month_from), "month_to": sql.adapt_day(month_to)},
+            {
+                "month_from": sql.adapt_day(month_from),
+                "month_to": sql.adapt_day(month_to),
+                "all_days": (1 << 31) - 1,
+            },
+        )
+
+
+def _procedure_sets_merge(day_from: date, day_to: date) -> None:
+    """OR the procedures of ``day_from`` .. ``day_to`` into their months' sets: the sets of
+    days computed for the first time (every night) only gain bits, so the month is not
+    re-aggregated."""
+    sql = Dialect(connection.vendor)
+    months = month_bits(day_from, day_to)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _procedure_sets_sql(sql, months=months),
+            {"month_from": sql.adapt_day(min(months)), "month_to": sql.adapt_day(max(months))},
         )
 
 
@@ -639,10 +675,10 @@ def month_bits(day_from: date, day_to: date) -> dict[date, int]:
     return masks
 
 
-def _clear_procedure_days(day_from: date, day_to: date) -> None:
+def _clear_procedure_days(day_from: date, day_to: date) -> bool:
     """Forget what already computed days of the range said in the monthly procedure facts
-    (they are recomputed). A day computed for the first time — every night — has no bits yet:
-    nothing to clear."""
+    (they are recomputed); whether there were any. A day computed for the first time — every
+    night — has no bits yet: nothing to clear."""
     computed = FactDay.objects.filter(day__range=(day_from, day_to)).values_list("day", flat=True)
     masks: dict[date, int] = {}
     for day in computed:
@@ -666,6 +702,7 @@ def _clear_procedure_days(day_from: date, day_to: date) -> None:
         MonthlyProcedureFact.objects.filter(
             month__in=list(masks), online_days=0, fee_days=0, paid_days=0, population_days=0
         ).delete()
+    return bool(masks)
 
 
 @dataclass(frozen=True)
@@ -700,13 +737,16 @@ def facts_compute(*, day_from: date, day_to: date | None = None) -> FactsSummary
             # it: 3.3 s of compilation for a 1.6 s statement on the national year.
             cursor.execute("SET LOCAL jit = off")
         DailyFact.objects.filter(day__range=(day_from, day_to)).delete()
-        _clear_procedure_days(day_from, day_to)
+        recomputed = _clear_procedure_days(day_from, day_to)
         cursor.execute(_facts_sql(sql, one_day=day_from == day_to), params)
         fact_rows = cursor.rowcount
         _totals_refresh(day_from, day_to)
         cursor.execute(_procedure_facts_sql(sql), params)
         procedure_rows = cursor.rowcount
-        _procedure_sets_refresh(day_from.replace(day=1), day_to.replace(day=1))
+        if recomputed:  # cleared bits may empty a set: the months are aggregated again
+            _procedure_sets_refresh(day_from.replace(day=1), day_to.replace(day=1))
+        else:
+            _procedure_sets_merge(day_from, day_to)
         now = timezone.now()
         FactDay.objects.bulk_create(
             [FactDay(day=d, computed_at=now) for d in _days(day_from, day_to)],

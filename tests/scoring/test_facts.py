@@ -14,7 +14,9 @@ from scoring.models import (
     FLOW_FIELDS,
     STOCK_FIELDS,
     DailyFact,
+    FactDay,
     MonthlyProcedureFact,
+    MonthlyProcedureSet,
     YearToDateFact,
 )
 from scoring.services import certified_copy_set, online_catalogue_set, publication_facts_set
@@ -520,6 +522,43 @@ def test_procedure_facts(known, org):
         )
         == rows
     )
+
+
+def _monthly_sets() -> set[tuple]:
+    return set(
+        MonthlyProcedureSet.objects.values_list(
+            "month", "center__code", "word", "online", "fee", "paid", "population"
+        )
+    )
+
+
+def _sets_of(**fields: set[int]) -> set[tuple]:
+    """The July sets of C91001 holding these procedure ids per field (signed 64-bit words)."""
+    words: dict[int, list[int]] = {}
+    for n, name in enumerate(("online", "fee", "paid", "population")):
+        for pk in fields.get(name, ()):
+            word, bit = divmod(pk - 1, 64)
+            words.setdefault(word, [0, 0, 0, 0])[n] |= 1 << bit
+    signed = [[v - (1 << 64) if v >= 1 << 63 else v for v in w] for w in words.values()]
+    return {(date(2025, 7, 1), "C91001", w, *v) for w, v in zip(words, signed)}
+
+
+def test_monthly_procedure_sets_night_by_night_and_after_a_correction(known, org):
+    """A first computation ORs its days into the month's sets; a recomputation aggregates the
+    month again, so a procedure that lost its only dossier of a kind leaves the set."""
+    b, h = org.free.procedure.pk, org.fee.procedure.pk
+    expected = _sets_of(online={b, h}, fee={h}, paid={h}, population={h})
+    assert _monthly_sets() == expected  # the fixture's range, computed once
+    for model in (DailyFact, YearToDateFact, MonthlyProcedureFact, MonthlyProcedureSet, FactDay):
+        model.objects.all().delete()
+    for n in range(31):  # night by night, as the nightly job computes them
+        facts_compute(day_from=date(2025, 7, 1) + timedelta(days=n))
+    assert _monthly_sets() == expected
+    # B, the only online dossier of its procedure, corrected to the counter; its day again.
+    with service_writes():
+        Dossier.objects.filter(pk=known["B"].pk).update(channel=1)
+    facts_compute(day_from=date(2025, 7, 7))
+    assert _monthly_sets() == _sets_of(online={h}, fee={h}, paid={h}, population={h})
 
 
 def test_procedure_sets_per_window(known):
