@@ -68,12 +68,23 @@ class Figure:
         return data
 
 
-def repeat(fn: Callable[[], object], *, repeats: int = REPEATS, warmup: int = 1) -> list[float]:
-    """Run ``fn`` ``warmup`` times unmeasured, then ``repeats`` times measured."""
+def repeat(
+    fn: Callable[[], object],
+    *,
+    repeats: int = REPEATS,
+    warmup: int = 1,
+    setup: Callable[[], object] | None = None,
+) -> list[float]:
+    """Run ``fn`` ``warmup`` times unmeasured, then ``repeats`` times measured; ``setup`` (not
+    measured) before every run."""
     for _ in range(warmup):
+        if setup:
+            setup()
         fn()
     runs = []
     for _ in range(repeats):
+        if setup:
+            setup()
         start = time.perf_counter()
         fn()
         runs.append(time.perf_counter() - start)

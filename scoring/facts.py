@@ -609,7 +609,9 @@ def _procedure_sets_sql(sql: Dialect, *, months: dict[date, int] | None = None) 
     aggregate, close = ("BIT_OR", ")") if sql.pg else ("SUM(DISTINCT", "))")
     days = "%(all_days)s"
     if months is not None:
-        days = "CASE month " + " ".join(f"WHEN {_sql_day(sql, m)} THEN {b}" for m, b in months.items())
+        days = "CASE month " + " ".join(
+            f"WHEN {_sql_day(sql, m)} THEN {b}" for m, b in months.items()
+        )
         days += " ELSE 0 END"
     cells = ", ".join(
         f"{aggregate}(CASE WHEN ({day_field} & days) <> 0 THEN bit ELSE 0 END{close}"
