@@ -182,13 +182,14 @@ def index_run_province(*, run_id: int, province: str) -> int:
     return rows
 
 
-def index_run_finish(*, run_id: int) -> IndexRun | None:
-    """Rank the provinces nation-wide, then publish the run (one transaction)."""
+def index_run_finish(*, run_id: int, rows: int | None = None) -> IndexRun | None:
+    """Rank the provinces nation-wide, then publish the run (one transaction). ``rows``: the
+    snapshot rows written, when the caller knows them (else they are counted)."""
     run = index_run_alive(run_id=run_id)
     if run is None:
         return None
     snapshots_rank(run=run)
-    snapshots_publish(run=run)
+    snapshots_publish(run=run, rows=rows)
     snapshots_cleanup()
     return IndexRun.objects.get(pk=run_id)
 
@@ -270,7 +271,7 @@ def index_compute(
             rows += snapshots_compute(run=run, dates=chunk)
             if progress:
                 progress(len(chunk) * len(province_codes()))
-        run = index_run_finish(run_id=run.pk)
+        run = index_run_finish(run_id=run.pk, rows=rows)
     except BaseException as exc:
         index_run_fail(run_id=run.pk, error=f"{type(exc).__name__}: {exc}")
         raise

@@ -424,9 +424,10 @@ def snapshots_rank(*, run: IndexRun) -> int:
     return len(provinces)
 
 
-def snapshots_publish(*, run: IndexRun) -> list[date]:
+def snapshots_publish(*, run: IndexRun, rows: int | None = None) -> list[date]:
     """Make the run's snapshots the current ones for each of its dates, in one transaction:
-    readers see the previous complete run or this one, never a mix."""
+    readers see the previous complete run or this one, never a mix. ``rows``: how many the
+    run wrote, when known (else counted)."""
     days = (run.date_to - run.date_from).days + 1
     dates = [
         on
@@ -445,6 +446,6 @@ def snapshots_publish(*, run: IndexRun) -> list[date]:
             status=IndexRun.Status.COMPLETE,
             finished_at=now,
             heartbeat_at=now,
-            rows=IndexSnapshot.objects.filter(run=run).count(),
+            rows=IndexSnapshot.objects.filter(run=run).count() if rows is None else rows,
         )
     return dates
