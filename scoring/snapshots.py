@@ -17,7 +17,6 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.copy import QueuedLibpqWriter
 
 from portal.calendar import working_calendar
 from scoring import methodology as M
@@ -296,12 +295,7 @@ class _SnapshotWriter:
             table = IndexSnapshot._meta.db_table
             columns = ", ".join(connection.ops.quote_name(c) for c in SNAPSHOT_COLUMNS)
             self._cursor = connection.cursor()
-            raw = self._cursor.cursor
-            # Rows are sent by a writer thread while the next point is scored and formatted:
-            # the server's parsing and index updates overlap the Python work.
-            self._copy_cm = raw.copy(
-                f"COPY {table} ({columns}) FROM STDIN", writer=QueuedLibpqWriter(raw)
-            )
+            self._copy_cm = self._cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN")
             self._copy = self._copy_cm.__enter__()
         return self
 
