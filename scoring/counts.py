@@ -895,9 +895,12 @@ def _procedure_masks_on(on: date, windows, provinces, centre_row, words) -> dict
             [sql.adapt_day(earliest), sql.adapt_day(month), *where_params],
         )
         sets = cursor.fetchall()
-    months = np.array([date.fromisoformat(str(r[2])[:10]).toordinal() for r in sets], np.int64)
-    values = np.array([[r[0], r[1], *r[3:]] for r in sets], np.int64).reshape(len(sets), 6)
-    centre = _lookup(centre_row, values[:, 0].tolist()) if sets else np.zeros(0, np.int64)
+    # Column by column: a set row per centre and month of the year (20 k rows in July).
+    columns = list(zip(*sets)) or [()] * 7
+    ordinals = {m: date.fromisoformat(str(m)[:10]).toordinal() for m in set(columns[2])}
+    months = np.fromiter((ordinals[m] for m in columns[2]), np.int64, len(sets))
+    values = np.array([columns[0], columns[1], *columns[3:]], np.int64).reshape(6, len(sets)).T
+    centre = _lookup(centre_row, columns[0]) if sets else np.zeros(0, np.int64)
     result = {}
     for w in windows:
         rows = (months >= window_starts(w, on).toordinal()) & (centre >= 0) & (values[:, 1] < words)
