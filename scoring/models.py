@@ -543,7 +543,16 @@ class IndexSnapshot(models.Model):
                 fields=["run", "date", "window", "methodology", "province", "rank"],
                 name="snapshot_province",
             ),
-            models.Index(fields=["unit", "window", "methodology", "date"], name="snapshot_trend"),
+            # A unit's year-to-date trend (up to 365 dates). Shorter windows' trends (a month,
+            # a quarter: at most 92 dates) are read date by date on the unique constraint
+            # through the publications; a night's snapshots of those windows (two thirds of
+            # its rows) then add no entry to this unit-ordered index, whose inserts land on
+            # scattered pages.
+            models.Index(
+                fields=["unit", "methodology", "date"],
+                condition=models.Q(window=Window.YTD),
+                name="snapshot_trend_ytd",
+            ),
             # Superseded snapshots of a date (cleanup) and a run's rows of a date.
             models.Index(fields=["date", "run"], name="snapshot_date_run"),
         ]

@@ -698,8 +698,9 @@ class Trend:
 
 def unit_trend(selection: Selection, unit: Unit) -> Trend:
     """The unit's published total and groups day by day over the window's days (at least the
-    last 30 days). A custom range shows the year-to-date scores over its days. One query on
-    the snapshot_trend index (unit, window, methodology, date)."""
+    last 30 days). A custom range shows the year-to-date scores over its days. One query: on
+    the partial ``snapshot_trend_ytd`` index for the year to date, date by date on the unique
+    constraint through the publications for a month or a quarter (at most 92 dates)."""
     window = Window.YTD if selection.custom else selection.window
     start = min(selection.date_from, selection.date - timedelta(days=TREND_MIN_DAYS - 1))
     rows = selectors.unit_trend(

@@ -72,12 +72,17 @@ def unit_trend(
     window: str = Window.YTD,
     methodology: str = DEFAULT_METHODOLOGY,
 ) -> QuerySet[IndexSnapshot]:
-    """A unit's snapshots over time (one per published date), oldest first."""
-    return (
-        current_snapshots()
-        .filter(unit=unit, window=window, methodology=methodology, date__range=(date_from, date_to))
-        .order_by("date")
-    )
+    """A unit's snapshots over time (one per published date), oldest first. The date range is
+    also put on the publications (one join, one ``filter`` call): a month's or a quarter's
+    trend is then read date by date from the range's publications only."""
+    return IndexSnapshot.objects.filter(
+        run__publications__date=F("date"),
+        run__publications__date__range=(date_from, date_to),
+        unit=unit,
+        window=window,
+        methodology=methodology,
+        date__range=(date_from, date_to),
+    ).order_by("date")
 
 
 def ranking_change(
