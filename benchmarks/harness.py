@@ -77,17 +77,14 @@ def repeat(
 ) -> list[float]:
     """Run ``fn`` ``warmup`` times unmeasured, then ``repeats`` times measured; ``setup`` (not
     measured) before every run."""
-    for _ in range(warmup):
-        if setup:
-            setup()
-        fn()
     runs = []
-    for _ in range(repeats):
+    for n in range(warmup + repeats):
         if setup:
             setup()
         start = time.perf_counter()
         fn()
-        runs.append(time.perf_counter() - start)
+        if n >= warmup:
+            runs.append(time.perf_counter() - start)
     return runs
 
 

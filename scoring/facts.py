@@ -123,6 +123,10 @@ class Dialect:
     def next_day(self, expr: str) -> str:
         return f"CAST({expr} + 1 AS date)" if self.pg else f"date({expr}, '+1 day')"
 
+    def day_literal(self, value: date) -> str:
+        """A date constant in the statement text (only ever built from a ``date``)."""
+        return f"DATE '{value.isoformat()}'" if self.pg else f"'{value.isoformat()}'"
+
     def adapt_day(self, value: date):
         return value if self.pg else value.isoformat()
 
@@ -610,7 +614,7 @@ def _procedure_sets_sql(sql: Dialect, *, months: dict[date, int] | None = None) 
     days = "%(all_days)s"
     if months is not None:
         days = "CASE month " + " ".join(
-            f"WHEN {_sql_day(sql, m)} THEN {b}" for m, b in months.items()
+            f"WHEN {sql.day_literal(m)} THEN {b}" for m, b in months.items()
         )
         days += " ELSE 0 END"
     cells = ", ".join(
@@ -633,11 +637,6 @@ WHERE (({" | ".join(PROCEDURE_SET_FIELDS)}) & days) <> 0
 GROUP BY month, center_id, province_id, word
 {merge}
 """
-
-
-def _sql_day(sql: Dialect, day: date) -> str:
-    """A date literal (a few per statement, from ``date`` objects only)."""
-    return f"DATE '{day.isoformat()}'" if sql.pg else f"'{day.isoformat()}'"
 
 
 def _procedure_sets_refresh(month_from: date, month_to: date) -> None:
