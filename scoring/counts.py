@@ -21,7 +21,7 @@ from dossiers.models import Procedure, ProcedureVersion
 from portal.calendar import WorkingCalendar, working_calendar
 from portal.models import Province, ServiceCenter
 from scoring import methodology as M
-from scoring.facts import Dialect, month_bits, procedure_bit_sql
+from scoring.facts import ALL_DAYS, Dialect, month_bits, procedure_bit_sql
 from scoring.models import (
     FLOW_FIELDS,
     PROCEDURE_DAY_FIELDS,
@@ -939,7 +939,7 @@ def _procedure_rows_by_month(first: date, last: date, provinces, centre_row, ind
     proc = _lookup(index, columns[2])
     known = (centre >= 0) & (proc >= 0)
     # Days of the first and last months outside the range keep no bit.
-    keep = np.full(len(rows), (1 << 31) - 1, dtype=np.int64)
+    keep = np.full(len(rows), ALL_DAYS, dtype=np.int64)
     keep[month == first.replace(day=1).toordinal()] &= ~((1 << (first.day - 1)) - 1)
     keep[month == last.replace(day=1).toordinal()] &= (1 << last.day) - 1
     day_bits = [

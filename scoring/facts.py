@@ -66,6 +66,7 @@ WAITING_ONCE = f"state = {PAUSED} AND supplement_count = 1 AND paused_at IS NOT 
 # The due time an apology slip set, else the original one.
 RS_DUE = "COALESCE(rescheduled_due_at, due_at)"
 ONLINE_CHANNEL = 2
+ALL_DAYS = (1 << 31) - 1  # every day bit of a month (day n ↔ bit n − 1)
 INFINITY = date(9999, 12, 31)
 
 
@@ -611,22 +612,18 @@ def _procedure_sets_sql(sql: Dialect, *, months: dict[date, int] | None = None) 
     t = _tables()
     word, bit = procedure_bit_sql(sql)
     aggregate, close = ("BIT_OR", ")") if sql.pg else ("SUM(DISTINCT", "))")
-    days = "%(all_days)s"
+    days, merge = str(ALL_DAYS), ""
     if months is not None:
-        days = "CASE month " + " ".join(
-            f"WHEN {sql.day_literal(m)} THEN {b}" for m, b in months.items()
+        whens = " ".join(f"WHEN {sql.day_literal(m)} THEN {b}" for m, b in months.items())
+        days = f"CASE month {whens} ELSE 0 END"
+        merge = "ON CONFLICT (month, center_id, word) DO UPDATE SET " + ", ".join(
+            f"{c} = {t['procset']}.{c} | excluded.{c}" for c in PROCEDURE_SET_FIELDS.values()
         )
-        days += " ELSE 0 END"
     cells = ", ".join(
         f"{aggregate}(CASE WHEN ({day_field} & days) <> 0 THEN bit ELSE 0 END{close}"
         for day_field in PROCEDURE_SET_FIELDS
     )
     sets = ", ".join(PROCEDURE_SET_FIELDS.values())
-    merge = ""
-    if months is not None:
-        merge = "ON CONFLICT (month, center_id, word) DO UPDATE SET " + ", ".join(
-            f"{c} = {t['procset']}.{c} | excluded.{c}" for c in PROCEDURE_SET_FIELDS.values()
-        )
     return f"""
 INSERT INTO {t["procset"]} (month, center_id, province_id, word, {sets})
 SELECT month, center_id, province_id, word, {cells}
@@ -646,11 +643,7 @@ def _procedure_sets_refresh(month_from: date, month_to: date) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             _procedure_sets_sql(sql),
-            {
-                "month_from": sql.adapt_day(month_from),
-                "month_to": sql.adapt_day(month_to),
-                "all_days": (1 << 31) - 1,
-            },
+            {"month_from": sql.adapt_day(month_from), "month_to": sql.adapt_day(month_to)},
         )
 
 
@@ -686,7 +679,6 @@ def _clear_procedure_days(day_from: date, day_to: date) -> bool:
         for month, bits in month_bits(day, day).items():
             masks[month] = masks.get(month, 0) | bits
     table = MonthlyProcedureFact._meta.db_table
-    keep_all = (1 << 31) - 1
     sql = Dialect(connection.vendor)
     with connection.cursor() as cursor:
         for month, bits in sorted(masks.items()):
@@ -695,7 +687,7 @@ def _clear_procedure_days(day_from: date, day_to: date) -> bool:
                 f"UPDATE {table} SET "
                 + ", ".join(f"{c} = {c} & %s" for c in PROCEDURE_DAY_FIELDS)
                 + f" WHERE month = %s AND ({touched})",
-                [keep_all & ~bits] * len(PROCEDURE_DAY_FIELDS)
+                [ALL_DAYS & ~bits] * len(PROCEDURE_DAY_FIELDS)
                 + [sql.adapt_day(month)]
                 + [bits] * len(PROCEDURE_DAY_FIELDS),
             )

@@ -12,10 +12,16 @@ from scoring.methodology import DEFAULT_METHODOLOGY
 from scoring.models import IndexPublication, IndexRun, IndexSnapshot, UnitKind, Window
 
 
-def current_snapshots() -> QuerySet[IndexSnapshot]:
+def current_snapshots(dates: tuple[date, date] | None = None) -> QuerySet[IndexSnapshot]:
     """Snapshots of the run currently published for their date (never a run in progress, never
-    a superseded one)."""
-    return IndexSnapshot.objects.filter(run__publications__date=F("date"))
+    a superseded one). ``dates`` (first, last): only those dates, the range put on the
+    publications too, in the same join, so a unit's rows are read date by date from the
+    range's publications alone."""
+    if dates is None:
+        return IndexSnapshot.objects.filter(run__publications__date=F("date"))
+    return IndexSnapshot.objects.filter(
+        run__publications__date=F("date"), run__publications__date__range=dates, date__range=dates
+    )
 
 
 def latest_published_date() -> date | None:
@@ -72,17 +78,12 @@ def unit_trend(
     window: str = Window.YTD,
     methodology: str = DEFAULT_METHODOLOGY,
 ) -> QuerySet[IndexSnapshot]:
-    """A unit's snapshots over time (one per published date), oldest first. The date range is
-    also put on the publications (one join, one ``filter`` call): a month's or a quarter's
-    trend is then read date by date from the range's publications only."""
-    return IndexSnapshot.objects.filter(
-        run__publications__date=F("date"),
-        run__publications__date__range=(date_from, date_to),
-        unit=unit,
-        window=window,
-        methodology=methodology,
-        date__range=(date_from, date_to),
-    ).order_by("date")
+    """A unit's snapshots over time (one per published date), oldest first."""
+    return (
+        current_snapshots((date_from, date_to))
+        .filter(unit=unit, window=window, methodology=methodology)
+        .order_by("date")
+    )
 
 
 def ranking_change(
