@@ -117,14 +117,14 @@ REAL_SNAPSHOT_DAYS = 2  # the last day and the day before (for "change since yes
 
 FILL_SNAPSHOTS = """
 INSERT INTO scoring_indexsnapshot (run_id, date, "window", window_from, methodology, unit,
-    unit_kind, province_id, center_id, name, total, groups, indicators, rank, rank_of,
+    unit_kind, province_id, center_id, name, total, groups, counts, rank, rank_of,
     group_ranks)
 SELECT s.run_id, d::date, s."window",
     CASE s."window" WHEN 'month' THEN date_trunc('month', d)::date
                     WHEN 'quarter' THEN date_trunc('quarter', d)::date
                     ELSE date_trunc('year', d)::date END,
     s.methodology, s.unit, s.unit_kind, s.province_id, s.center_id, s.name, s.total, s.groups,
-    s.indicators, s.rank, s.rank_of, s.group_ranks
+    s.counts, s.rank, s.rank_of, s.group_ranks
 FROM scoring_indexsnapshot s
 CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 day') d
 WHERE s.date = %(source)s AND s.run_id = (SELECT run_id FROM scoring_indexpublication

@@ -554,6 +554,43 @@ def evaluate(version: str | Methodology, counts: Mapping[str, tuple[int, int]]) 
     return Result(methodology.code, results, columns, total)
 
 
+# --- Counts as stored with a snapshot ---------------------------------------------------------
+# A snapshot keeps only each indicator's (numerator, denominator), in the version's indicator
+# order: ratios and scores follow from them by ``evaluate`` (a version's rules never change
+# under its code; a new rule is a new version), and a third of the text is written each night.
+
+
+def stored_counts(
+    version: str | Methodology, counts: Mapping[str, tuple[int, int]]
+) -> list[list[int] | None]:
+    """``[numerator, denominator]`` or ``None`` (not counted) per indicator of the version."""
+    pairs = (counts.get(code) for code in get(version).codes)
+    return [None if pair is None else [int(pair[0]), int(pair[1])] for pair in pairs]
+
+
+def indicator_values(result: Result) -> dict[str, list]:
+    """``{code: [numerator, denominator, ratio %, score]}`` (floats; ``None`` when not scored),
+    the shape pages, exports and the API read."""
+    return {
+        code: [
+            r.numerator,
+            r.denominator,
+            None if r.ratio is None else float(r.ratio),
+            None if r.score is None else float(r.score),
+        ]
+        for code, r in result.indicators.items()
+    }
+
+
+def evaluate_stored(version: str | Methodology, stored) -> dict[str, list]:
+    """``indicator_values`` of counts stored by ``stored_counts``."""
+    methodology = get(version)
+    counts = {
+        code: tuple(pair) for code, pair in zip(methodology.codes, stored or ()) if pair is not None
+    }
+    return indicator_values(evaluate(methodology, counts))
+
+
 def competition_ranks(values: Mapping[str, Decimal]) -> dict[str, int]:
     """Rank by value, descending; ties share a rank and the next rank skips (1, 2, 2, 4)."""
     ordered = sorted(values.items(), key=lambda kv: kv[1], reverse=True)

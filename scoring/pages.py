@@ -277,8 +277,8 @@ class Score:
             name=s.name,
             total=dec(s.total),
             groups={k: dec(v) for k, v in (s.groups or {}).items()},
-            # Ranking reads defer the indicators: don't load them one row at a time.
-            indicators={} if "indicators" in s.get_deferred_fields() else (s.indicators or {}),
+            # Ranking reads defer the counts: don't load (and score) them one row at a time.
+            indicators={} if "counts" in s.get_deferred_fields() else s.indicators,
             rank=s.rank,
             rank_of=s.rank_of,
             group_ranks=s.group_ranks or {},
@@ -685,7 +685,7 @@ def unit_series(unit: Unit, selection: Selection, start: date):
         date_to=selection.date,
         window=selection.window,
         methodology=selection.methodology,
-    ).only(*SNAPSHOT_FIELDS, "date", "window_from", "indicators")
+    ).only(*SNAPSHOT_FIELDS, "date", "window_from", "methodology", "counts")
 
 
 @dataclass

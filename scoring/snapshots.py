@@ -65,15 +65,7 @@ class UnitScore:
         return self.result.groups
 
     def indicators_json(self) -> dict[str, list]:
-        return {
-            code: [
-                r.numerator,
-                r.denominator,
-                None if r.ratio is None else float(r.ratio),
-                None if r.score is None else float(r.score),
-            ]
-            for code, r in self.result.indicators.items()
-        }
+        return M.indicator_values(self.result)
 
 
 def score_units(
@@ -179,12 +171,12 @@ SNAPSHOT_COLUMNS = (
     "name",
     "total",
     "groups",
-    "indicators",
+    "counts",
     "rank",
     "rank_of",
     "group_ranks",
 )
-JSON_COLUMNS = {"groups", "indicators", "group_ranks"}
+JSON_COLUMNS = {"groups", "counts", "group_ranks"}
 
 
 def snapshots_compute(
@@ -288,7 +280,7 @@ class _SnapshotWriter:
             for i in range(n)
         ]
         self.objects: list[IndexSnapshot] = []
-        self._texts: dict[M.Indicator, dict[tuple[int, int], str]] = {}
+        self._texts: dict[tuple[int, int], str] = {}
 
     def __enter__(self):
         if self.pg:
@@ -307,45 +299,38 @@ class _SnapshotWriter:
             IndexSnapshot.objects.bulk_create(self.objects, batch_size=500)
         return False
 
-    def _indicators(self, version: M.Methodology, result: M.ArrayResult) -> list[str]:
+    def _counts(self, version: M.Methodology, result: M.ArrayResult) -> list[str]:
+        """Each unit's stored counts as JSON text: ``[[numerator,denominator],null,...]`` in
+        the version's indicator order."""
         parts = []
-        for code in result.ratio_cents:
-            counts, ratio, score = (
-                result.counts[code],
-                result.ratio_cents[code],
-                result.score_cents[code],
-            )
+        for code in version.codes:
+            counts = result.counts[code]
             if counts is None:
-                score_text = "null" if score is None else _cents_text(int(score[0]))
-                parts.append([f'"{code}": [null, null, null, {score_text}]'] * len(self.units))
+                parts.append(["null"] * len(self.units))
                 continue
-            # The text of an indicator is a function of its counts under the same rules: many
-            # units share theirs (a province's catalogue facts, small communes), so format each
-            # distinct (numerator, denominator) once per run and spread the texts by index.
-            texts = self._texts.setdefault(version.indicator(code), {})
-            # One int64 key per pair: np.unique on rows (axis=0) sorts them as bytes, 5× slower.
+            # Many units share a pair (a province's catalogue facts, small communes): format
+            # each distinct pair once per run and spread the texts by index. One int64 key per
+            # pair: np.unique on rows (axis=0) sorts them as bytes, 5× slower.
             numerators, denominators = counts[0].astype(np.int64), counts[1].astype(np.int64)
             keys = numerators * (int(denominators.max(initial=0)) + 1) + denominators
             _, first, spread = np.unique(keys, return_index=True, return_inverse=True)
+            texts = self._texts
             column = np.empty(len(first), dtype=object)
-            for k, i in enumerate(first.tolist()):
-                n, d = int(numerators[i]), int(denominators[i])
-                text = texts.get((n, d))
+            for k, pair in enumerate(zip(numerators[first].tolist(), denominators[first].tolist())):
+                text = texts.get(pair)
                 if text is None:
-                    r, c = int(ratio[i]), int(score[i])
-                    ratio_text = "null" if r < 0 else _cents_text(r)
-                    text = texts[(n, d)] = f'"{code}": [{n}, {d}, {ratio_text}, {_cents_text(c)}]'
+                    text = texts[pair] = f"[{pair[0]},{pair[1]}]"
                 column[k] = text
             parts.append(column[spread.reshape(-1)].tolist())
-        return ["{" + ", ".join(row) + "}" for row in zip(*parts)]
+        return ["[" + ",".join(row) + "]" for row in zip(*parts)]
 
     def add(self, point, version: M.Methodology, result: M.ArrayResult, shared: dict) -> None:
-        """The rows of one date, window and version. ``shared`` carries the indicator column
-        of the point to the next version when both score the indicators alike."""
-        key = version.indicators
+        """The rows of one date, window and version. ``shared`` carries the counts column of
+        the point to the next version when both count alike (same parameters and indicators)."""
+        key = (version.params, version.codes)
         if key not in shared:
-            shared[key] = self._indicators(version, result)
-        indicators = shared[key]
+            shared[key] = self._counts(version, result)
+        counts = shared[key]
         columns = list(result.columns)
         ranked = self.ranked
         scope = self.scope[ranked]
@@ -375,7 +360,7 @@ class _SnapshotWriter:
             total = totals[i]
             lines.append(
                 f"{head}{fixed}\t{total // 100}.{total % 100:02d}\t{{{groups}}}\t"
-                f"{indicators[i]}\t{ranks}\n"
+                f"{counts[i]}\t{ranks}\n"
             )
         self.rows += len(lines)
         if self.pg:

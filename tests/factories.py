@@ -254,15 +254,7 @@ def index_publish(
                         name=name,
                         total=result.total,
                         groups={k: float(v) for k, v in result.groups.items()},
-                        indicators={
-                            code: [
-                                r.numerator,
-                                r.denominator,
-                                None if r.ratio is None else float(r.ratio),
-                                None if r.score is None else float(r.score),
-                            ]
-                            for code, r in result.indicators.items()
-                        },
+                        counts=M.stored_counts(version, units[key]),
                         rank=ranks[key],
                         rank_of=rank_of[key],
                         group_ranks=group_ranks[key],

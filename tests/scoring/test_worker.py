@@ -72,7 +72,7 @@ def snapshot_content(run) -> list[tuple]:
             "total",
             "rank",
             "rank_of",
-            "indicators",
+            "counts",
             "groups",
             "group_ranks",
         ),
