@@ -254,6 +254,12 @@ def _cents_text(cents: int) -> str:
     return _CENTS_TEXT[cents] if 0 <= cents <= 20000 else repr(cents / 100)
 
 
+def _json_objects(columns: dict[str, list[str]]) -> list[str]:
+    """Row by row, the JSON object of the columns' value texts (``{"a": 1, "b": 2}``)."""
+    keyed = [[f'"{key}": {text}' for text in texts] for key, texts in columns.items()]
+    return ["{" + ", ".join(row) + "}" for row in zip(*keyed)]
+
+
 class _SnapshotWriter:
     """Snapshot rows of arrays of units, formatted once and streamed: ``COPY`` text on
     PostgreSQL, ``bulk_create`` elsewhere."""
@@ -342,26 +348,25 @@ class _SnapshotWriter:
             r = np.zeros(len(self.units), dtype=np.int64)
             r[ranked] = _competition_ranks(result.columns[column][ranked], scope)[0]
             column_ranks[column] = r.tolist()
-        totals = result.total.tolist()
-        column_values = [result.columns[c].tolist() for c in columns]
-        ranked_list, rank_list, rank_of_list = ranked.tolist(), rank.tolist(), rank_of.tolist()
+        # Text column by column (a list comprehension per display column), joined row by row.
+        groups = _json_objects(
+            {c: [_cents_text(v) for v in result.columns[c].tolist()] for c in columns}
+        )
+        group_ranks = _json_objects({c: list(map(str, r)) for c, r in column_ranks.items()})
+        ranks = [
+            f"{r}\t{of}\t{g}" if is_ranked else "\\N\t\\N\t{}"
+            for is_ranked, r, of, g in zip(
+                ranked.tolist(), rank.tolist(), rank_of.tolist(), group_ranks
+            )
+        ]
         head = f"{self.run.pk}\t{point.on.isoformat()}\t{point.window}\t"
         head += f"{point.start.isoformat()}\t{version.code}\t"
-        lines = []
-        for i, fixed in enumerate(self.fixed):
-            groups = ", ".join(
-                f'"{c}": {_cents_text(v[i])}' for c, v in zip(columns, column_values)
+        lines = [
+            f"{head}{fixed}\t{total // 100}.{total % 100:02d}\t{g}\t{c}\t{r}\n"
+            for fixed, total, g, c, r in zip(
+                self.fixed, result.total.tolist(), groups, counts, ranks
             )
-            if ranked_list[i]:
-                group_ranks = ", ".join(f'"{c}": {column_ranks[c][i]}' for c in columns)
-                ranks = f"{rank_list[i]}\t{rank_of_list[i]}\t{{{group_ranks}}}"
-            else:
-                ranks = "\\N\t\\N\t{}"
-            total = totals[i]
-            lines.append(
-                f"{head}{fixed}\t{total // 100}.{total % 100:02d}\t{{{groups}}}\t"
-                f"{counts[i]}\t{ranks}\n"
-            )
+        ]
         self.rows += len(lines)
         if self.pg:
             self._copy.write("".join(lines))
