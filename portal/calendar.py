@@ -11,6 +11,7 @@ from datetime import date, time, timedelta
 from time import monotonic
 
 import holidays
+import numpy as np
 from redis.exceptions import RedisError
 
 CALENDAR_YEARS = range(2024, 2031)
@@ -44,6 +45,42 @@ class WorkingCalendar:
         return sum(
             1 for n in range((end - start).days) if self.is_working_day(start + timedelta(days=n))
         )
+
+
+class WorkingDayCounter:
+    """``working_days_between`` and ``n`` working days after a day, for whole arrays of day
+    ordinals within ``[first, last]``: one pass over the calendar's days, then lookups (the
+    index's publication facts need both for every procedure publication of a province)."""
+
+    def __init__(self, calendar: WorkingCalendar, first: date, last: date):
+        self.first, self.last = first.toordinal(), last.toordinal()
+        worked = [
+            calendar.is_working_day(first + timedelta(days=n))
+            for n in range((last - first).days + 1)
+        ]
+        # before[i]: working days in [first, first + i).
+        self.before = np.concatenate([[0], np.cumsum(worked, dtype=np.int64)])
+
+    def _index(self, ordinals) -> np.ndarray:
+        ordinals = np.asarray(ordinals, dtype=np.int64)
+        if ordinals.size and (ordinals.min() < self.first or ordinals.max() > self.last):
+            raise ValueError("day outside the counter's range")
+        return ordinals - self.first
+
+    def between(self, starts, ends) -> np.ndarray:
+        """Working days in each half-open range [start, end) (0 when end <= start)."""
+        counts = self.before[self._index(ends)] - self.before[self._index(starts)]
+        return np.maximum(counts, 0)
+
+    def add(self, days, n: int) -> np.ndarray:
+        """The ordinal of the ``n``-th working day after each day (the day itself for 0)."""
+        index = self._index(days)
+        if n <= 0:
+            return index + self.first
+        found = np.searchsorted(self.before, self.before[index + 1] + n, side="left")
+        if found.size and found.max() >= len(self.before):
+            raise ValueError("working day beyond the counter's range")
+        return found - 1 + self.first
 
 
 def library_calendar(years=CALENDAR_YEARS, **overrides) -> WorkingCalendar:

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import Case, ExpressionWrapper, IntegerField, Q, Sum, Value, When
 
 from dossiers.models import Procedure, ProcedureVersion
-from portal.calendar import WorkingCalendar, working_calendar
+from portal.calendar import WorkingCalendar, WorkingDayCounter, working_calendar
 from portal.models import Province, ServiceCenter
 from scoring import methodology as M
 from scoring.facts import ALL_DAYS, Dialect, month_bits, procedure_bit_sql
@@ -1045,24 +1045,22 @@ class _TransparencySeries:
     def prepare(self, params: M.Params):
         key = (params.publication_notice_working_days, params.public_update_working_days)
         if key not in self._derived:
-            calendar = working_calendar()
-            notice_ok = np.array(
-                [
-                    calendar.working_days_between(r[2], r[3])
-                    >= params.publication_notice_working_days
-                    for r in self.rows
-                ],
-                dtype=np.int64,
-            )
-            deadline = np.array(
-                [
-                    add_working_days(r[2], params.public_update_working_days, calendar).toordinal()
-                    for r in self.rows
-                ],
-                dtype=np.int64,
-            )
+            notice, update = key
+            decision = self.decision
+            effective = np.array([r[3].toordinal() for r in self.rows], dtype=np.int64)
+            counter = self._counter(decision, effective, update)
+            notice_ok = (counter.between(decision, effective) >= notice).astype(np.int64)
+            deadline = counter.add(decision, update)
             self._derived[key] = (notice_ok, deadline)
         return self._derived[key]
+
+    @staticmethod
+    def _counter(decision, effective, update_days: int) -> WorkingDayCounter:
+        """Working days over every publication's dates and its update deadline (a week per
+        working day, plus Tết, is ample)."""
+        days = np.concatenate([decision, effective]) if len(decision) else np.array([1])
+        first, last = date.fromordinal(int(days.min())), date.fromordinal(int(days.max()))
+        return WorkingDayCounter(working_calendar(), first, last + timedelta(7 * update_days + 30))
 
     def counts(self, a: date, on: date, params: M.Params) -> dict:
         key = (a, on, params.publication_notice_working_days, params.public_update_working_days)

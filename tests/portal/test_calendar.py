@@ -1,8 +1,15 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from portal.calendar import invalidate_working_calendar, library_calendar, working_calendar
+from portal.calendar import (
+    WorkingDayCounter,
+    invalidate_working_calendar,
+    library_calendar,
+    working_calendar,
+)
 from portal.models import CalendarOverride
 
 CAL = library_calendar()
@@ -66,3 +73,30 @@ def test_an_override_saved_by_another_process_is_seen_without_restart(monkeypatc
     # Another process bumps the shared version; this process's cached calendar is stale.
     cache.incr(calendar.VERSION_KEY)
     assert not working_calendar().is_working_day(date(2026, 3, 11))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.dates(date(2024, 12, 1), date(2026, 3, 1)),
+    length=st.integers(-20, 60),
+    n=st.integers(0, 15),
+)
+def test_working_day_counter_equals_the_day_by_day_arithmetic(start, length, n):
+    """Arrays of days around Tết and the worked Saturdays, against the loops they replace."""
+    calendar = library_calendar()
+    counter = WorkingDayCounter(calendar, date(2024, 11, 1), date(2026, 6, 30))
+    end = start + timedelta(days=length)
+    got = counter.between([start.toordinal()], [end.toordinal()])[0]
+    assert got == calendar.working_days_between(start, end)
+    expected = start
+    for _ in range(n):
+        expected = calendar.next_working_day(expected)
+    assert counter.add([start.toordinal()], n)[0] == expected.toordinal()
+
+
+def test_working_day_counter_refuses_days_outside_its_range():
+    counter = WorkingDayCounter(library_calendar(), date(2025, 1, 1), date(2025, 1, 31))
+    with pytest.raises(ValueError, match="outside"):
+        counter.between([date(2024, 12, 31).toordinal()], [date(2025, 1, 5).toordinal()])
+    with pytest.raises(ValueError, match="beyond"):
+        counter.add([date(2025, 1, 30).toordinal()], 5)
