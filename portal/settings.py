@@ -167,6 +167,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Methodology versions snapshotted every night; a run silent this long is declared dead.
 SCORING_METHODOLOGIES = env.list("SCORING_METHODOLOGIES", default=["2026", "2025-07"])
 SCORING_RUN_STALE_SECONDS = env.int("SCORING_RUN_STALE_SECONDS", default=15 * 60)
+# Sort and hash memory of the facts statements (PostgreSQL ``work_mem``, set for their
+# transaction only): at the default 4 MB a night's marker rows sort on disk.
+SCORING_FACTS_WORK_MEM = env.str("SCORING_FACTS_WORK_MEM", default="64MB")
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

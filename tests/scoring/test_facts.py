@@ -588,3 +588,23 @@ def test_facts_ensure_backfills_never_computed_days(org, make_dossier):
     summaries = facts_ensure(day_from=date(2025, 3, 11), day_to=date(2025, 3, 11))
     assert [(s.day_from, s.day_to) for s in summaries] == [(date(2025, 3, 11), date(2025, 3, 11))]
     assert DailyFact.objects.get(day=date(2025, 3, 11)).open_total == 1
+
+
+def test_facts_statements_run_with_the_configured_sort_memory(postgres, known, settings):
+    """The day's marker rows sort in memory: ``work_mem`` raised for the facts transaction
+    only (at PostgreSQL's 4 MB default a national night spilled its sorts to disk)."""
+    from django.db import connection
+
+    settings.SCORING_FACTS_WORK_MEM = "48MB"
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        if sql.lstrip().startswith("INSERT INTO scoring_dailyfact"):
+            with context["connection"].cursor() as cursor:
+                cursor.execute("SHOW work_mem")
+                seen.append(cursor.fetchone()[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        facts_compute(day_from=date(2025, 7, 8))
+    assert seen == ["48MB"]
