@@ -553,10 +553,11 @@ def _procedure_facts_sql(sql: Dialect) -> str:
         "paid_days": "paid_online",
         "population_days": "received_population",
     }
-    # Different days are different bits: a distinct sum of bits is their OR (SQLite has no
-    # bit_or aggregate).
+    # Different days are different bits: OR them (BIT_OR hashes where the distinct sum SQLite
+    # needs, having no bit_or aggregate, sorts every group).
+    bit_or = "BIT_OR(" if sql.pg else "SUM(DISTINCT "
     bits = ", ".join(
-        f"SUM(DISTINCT CASE WHEN p.{flag} > 0 THEN {sql.day_bit('p.day')} ELSE 0 END) AS {column}"
+        f"{bit_or}CASE WHEN p.{flag} > 0 THEN {sql.day_bit('p.day')} ELSE 0 END) AS {column}"
         for column, flag in flags.items()
     )
     columns = ", ".join(flags)
@@ -589,7 +590,7 @@ SELECT month, center_id, province_id, procedure_id, {columns} FROM (
     FROM p JOIN {t["center"]} c ON c.id = p.center_id
     GROUP BY 1, 2, 3, 4
 ) x
-WHERE online_days + fee_days + paid_days + population_days > 0
+WHERE (online_days | fee_days | paid_days | population_days) <> 0
 ON CONFLICT (month, center_id, procedure_id) DO UPDATE SET {merge}
 """
 

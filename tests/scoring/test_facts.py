@@ -524,6 +524,23 @@ def test_procedure_facts(known, org):
     )
 
 
+def test_procedure_facts_on_the_31st(org, make_dossier):
+    """Every field's bit 30 on the same row (a day-31 dossier online, fee-bearing, paid online,
+    with population data): the masks are combined as bits, never summed as integers (four
+    bits 30 overflow a 32-bit sum on PostgreSQL)."""
+    c = org.p91.communes["91001"]
+    make_dossier(c, org.fee, accepted="2025-07-31", channel=2, population_data=True,
+                 payment_status="paid", payment_channel="online", paid_at=at("2025-07-31", 8),
+                 state=4)  # fmt: skip
+    facts_compute(day_from=date(2025, 7, 31))
+    bit = 1 << 30
+    assert list(
+        MonthlyProcedureFact.objects.values_list(
+            "online_days", "fee_days", "paid_days", "population_days"
+        )
+    ) == [(bit, bit, bit, bit)]
+
+
 def _monthly_sets() -> set[tuple]:
     return set(
         MonthlyProcedureSet.objects.values_list(
