@@ -8,6 +8,7 @@ indicators take the union of procedure sets, so a province counts each procedure
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -731,38 +732,66 @@ def _buckets(sql: Dialect, points: list[date]) -> tuple[str, list]:
 def _fact_points(points: list[date], provinces, centre_row: dict[int, int]):
     """(year-to-date flows, stocks) at each boundary point: arrays [point, centre, field]. A
     centre's totals on a day are those of its last ``YearToDateFact`` of the year up to that
-    day (one index probe a centre and point); its stocks, those of its daily fact of that day
+    day (the row of that day, or one index probe); its stocks, those of its daily fact of that day
     (none: zero)."""
+    points = list(points)
     sql = Dialect(connection.vendor)
     table, centres = DailyFact._meta.db_table, ServiceCenter._meta.db_table
     total = YearToDateFact._meta.db_table
-    in_provinces, where, where_params = "", "", []
+    in_provinces, where_params = "", []
     if provinces is not None:
         in_provinces = f"province_id IN ({', '.join(['%s'] * len(provinces))})"
-        where, where_params = f" WHERE c.{in_provinces}", list(provinces)
+        where_params = list(provinces)
     n = len(points)
     totals = np.zeros((n, len(centre_row), len(FLOW_FIELDS)), dtype=np.int64)
     stocks = np.zeros((n, len(centre_row), len(STOCK_FIELDS)), dtype=np.int64)
-    totals_of = (
-        f"SELECT b.center_id, %s, {', '.join(f'b.{f}' for f in FLOW_FIELDS)} FROM {centres} c"
+    flows = ", ".join(f"b.{f}" for f in FLOW_FIELDS)
+    # Nearly every centre has flows on nearly every day, so most totals are the row of the
+    # point's day itself: one range of the day index for all points; only the centres without
+    # a row that day take the backward step of the (centre, day) index.
+    cases = " ".join(f"WHEN %s THEN {i}" for i in range(n))
+    exact = (
+        f"SELECT b.center_id, CASE b.day {cases} END, {flows} FROM {total} b "
+        f"WHERE b.day IN ({', '.join(['%s'] * n)}){in_provinces and f' AND b.{in_provinces}'}"
     )
-    if sql.pg:  # one backward step of the (centre, day) index
+    days = [sql.adapt_day(p) for p in points]
+    if sql.pg:
         last_row = (
-            f"{totals_of} CROSS JOIN LATERAL (SELECT * FROM {total} p WHERE p.center_id = c.id "
-            f"AND p.day >= %s AND p.day <= %s ORDER BY p.day DESC LIMIT 1) b{where}"
+            f"SELECT b.center_id, %s, {flows} FROM {centres} c CROSS JOIN LATERAL (SELECT * "
+            f"FROM {total} p WHERE p.center_id = c.id AND p.day >= %s AND p.day <= %s "
+            "ORDER BY p.day DESC LIMIT 1) b WHERE c.id = ANY(%s)"
         )
     else:
         last_row = (
-            f"{totals_of} JOIN {total} b ON b.center_id = c.id AND b.day = (SELECT MAX(p.day) "
-            f"FROM {total} p WHERE p.center_id = c.id AND p.day >= %s AND p.day <= %s){where}"
+            f"SELECT b.center_id, %s, {flows} FROM {centres} c JOIN {total} b "
+            "ON b.center_id = c.id AND b.day = (SELECT MAX(p.day) FROM "
+            f"{total} p WHERE p.center_id = c.id AND p.day >= %s AND p.day <= %s) "
+            "WHERE c.id IN (SELECT value FROM json_each(%s))"
         )
-    params = []
-    for i, p in enumerate(points):
-        params += [i, sql.adapt_day(p.replace(month=1, day=1)), sql.adapt_day(p), *where_params]
-    bucket, bucket_params = _buckets(sql, points)
+    found = np.zeros((n, len(centre_row)), dtype=bool)
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join([last_row] * n), params)
-        _fill(totals, cursor.fetchall(), centre_row)
+        cursor.execute(exact, [*days, *days, *where_params])
+        rows = cursor.fetchall()
+        _fill(totals, rows, centre_row)
+        for centre, i, *_ in rows:
+            if centre in centre_row:
+                found[i, centre_row[centre]] = True
+        for i, p in enumerate(points):  # a repeated point got its rows under its first index
+            first = points.index(p)
+            totals[i], found[i] = totals[first], found[first]
+        ids = np.array(list(centre_row), dtype=np.int64)
+        rows_of = np.array(list(centre_row.values()), dtype=np.int64)
+        probes, params = [], []
+        for i, p in enumerate(points):
+            missing = ids[~found[i, rows_of]].tolist()
+            if missing:
+                probes.append(last_row)
+                start = sql.adapt_day(p.replace(month=1, day=1))
+                params += [i, start, days[i], missing if sql.pg else json.dumps(missing)]
+        if probes:
+            cursor.execute(" UNION ALL ".join(probes), params)
+            _fill(totals, cursor.fetchall(), centre_row)
+        bucket, bucket_params = _buckets(sql, points)
         marks = ", ".join(["%s"] * n)
         cursor.execute(
             f"SELECT center_id, {bucket}, {', '.join(STOCK_FIELDS)} "
