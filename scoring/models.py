@@ -487,8 +487,8 @@ class IndexSnapshot(models.Model):
     ``counts`` = ``[numerator, denominator]`` or null (not counted) per indicator, in the
     methodology's indicator order; ``indicators`` scores them on read: {code: [numerator,
     denominator, ratio %, score]} (ratio and score null when not scored; ratio a percentage
-    with 2 decimals). Storing only the counts cut a night's ``COPY`` text by two thirds
-    (20,334 rows of ≈ 920 → ≈ 160 characters of indicators);
+    with 2 decimals). Storing only the counts cut a night's ``COPY`` text by more than half
+    (20,334 rows of ≈ 920 → ≈ 180 characters of indicators);
     ``groups`` = {column key: score} in the methodology's display layout; ``group_ranks`` =
     {column key: rank} in the same scope as ``rank``.
     """
