@@ -557,7 +557,7 @@ def evaluate(version: str | Methodology, counts: Mapping[str, tuple[int, int]]) 
 # --- Counts as stored with a snapshot ---------------------------------------------------------
 # A snapshot keeps only each indicator's (numerator, denominator), in the version's indicator
 # order: ratios and scores follow from them by ``evaluate`` (a version's rules never change
-# under its code; a new rule is a new version), and a third of the text is written each night.
+# under its code; a new rule is a new version), and a night writes less than half the text.
 
 
 def stored_counts(

@@ -73,4 +73,3 @@ class Migration(migrations.Migration):
         migrations.RunPython(to_counts, to_indicators),
         migrations.RemoveField(model_name="indexsnapshot", name="indicators"),
     ]
-
