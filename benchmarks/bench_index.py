@@ -68,33 +68,40 @@ def touched(day) -> int:
         return cursor.fetchone()[0]
 
 
-class _RolledBack(Exception):
-    pass
+class RolledBack(Exception):
+    """Raised at the end of a measured transaction to roll it back."""
+
+
+def throwaway_run(day_from, day_to):
+    """An index run to write snapshots under inside a transaction rolled back."""
+    from django.utils import timezone
+
+    from scoring.models import IndexRun
+
+    now = timezone.now()
+    return IndexRun.objects.create(
+        kind=IndexRun.Kind.RECOMPUTE,
+        date_from=day_from,
+        date_to=day_to,
+        status=IndexRun.Status.COMPLETE,  # not "running": the slot stays free
+        started_at=now,
+        heartbeat_at=now,
+    )
 
 
 def _snapshot_pass(dates) -> int:
     """Snapshots of every unit for ``dates`` under a run, as a rebuild writes them, inside a
     transaction rolled back afterwards."""
     from django.db import transaction
-    from django.utils import timezone
 
-    from scoring.models import IndexRun
     from scoring.snapshots import snapshots_compute
 
-    now = timezone.now()
     try:
         with transaction.atomic():
-            run = IndexRun.objects.create(
-                kind=IndexRun.Kind.RECOMPUTE,
-                date_from=min(dates),
-                date_to=max(dates),
-                status=IndexRun.Status.COMPLETE,  # not "running": the slot stays free
-                started_at=now,
-                heartbeat_at=now,
-            )
+            run = throwaway_run(min(dates), max(dates))
             rows = snapshots_compute(run=run, dates=dates)
-            raise _RolledBack
-    except _RolledBack:
+            raise RolledBack
+    except RolledBack:
         return rows
 
 

@@ -24,6 +24,7 @@ MODULES = [
     "benchmarks.bench_deadlines",
     "benchmarks.bench_backfill",
     "benchmarks.bench_index",
+    "benchmarks.bench_floors",
     "benchmarks.bench_http",
     "benchmarks.bench_pages",
 ]

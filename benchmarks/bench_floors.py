@@ -1,0 +1,194 @@
+"""Floors of the index targets: what the index's inputs cost to read and its outputs cost to
+write on this server with no computation at all — plain statements over the rows the product
+reads and writes, in transactions rolled back — beside the same conditional aggregate as
+``bench_index``, measured in the same run.
+
+- the night's reads: the dossier rows a night's facts are made of (accepted or finished on the
+  day, open at its end), fetched by the same indexes and summed per centre;
+- the night's writes: the day's published snapshot rows (every unit, standard window and
+  methodology) inserted again under another run by one ``INSERT … SELECT`` from a temporary
+  copy (the write alone: every index and constraint of the table in place);
+- the year's writes: the year's daily facts, year-to-date totals and monthly procedure facts
+  inserted again into their emptied tables, and a pass of snapshot dates inserted again,
+  multiplied by the passes of the year.
+
+A floor is not a target: when the night's reads and writes alone exceed 0.2× the aggregate, or
+the year's writes alone exceed 2×, no computation over these tables meets the target, and the
+distance to the floor is what the code can still win.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from django.db import connection, transaction
+
+from benchmarks.bench_index import (
+    NIGHTLY_TARGET,
+    REBUILD_TARGET,
+    RolledBack,
+    aggregate,
+    throwaway_run,
+)
+from benchmarks.data import PERIOD
+from benchmarks.harness import Figure, Measurement, repeat
+
+SNAPSHOT_COLUMNS_BUT_RUN = (
+    'date, "window", window_from, methodology, unit, unit_kind, province_id, center_id, name, '
+    "total, groups, counts, rank, rank_of, group_ranks"
+)
+FACT_TABLES = ("scoring_dailyfact", "scoring_yeartodatefact", "scoring_monthlyprocedurefact")
+
+
+def _rolled_back(prepare, measured) -> float:
+    """Seconds of ``measured(cursor)`` after ``prepare(cursor)`` (not timed), in a transaction
+    rolled back afterwards."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            prepare(cursor)
+            start = time.perf_counter()
+            measured(cursor)
+            seconds = time.perf_counter() - start
+            raise RolledBack
+    except RolledBack:
+        return seconds
+
+
+def night_reads(day) -> int:
+    """The dossier rows of the night's facts, read and summed per centre."""
+    from dossiers.workflow import OPEN_STATES
+    from scoring.facts import day_start
+
+    open_states = ", ".join(str(int(s)) for s in sorted(OPEN_STATES))
+    columns = "center_id, channel, fee_vnd, due_at, finished_at, supplement_count, synced"
+    sql = f"""
+        SELECT center_id, count(*), sum(fee_vnd), count(*) FILTER (WHERE synced),
+               count(*) FILTER (WHERE finished_at > due_at OR supplement_count > 1)
+        FROM (
+            SELECT {columns} FROM dossiers_dossier WHERE accepted_at >= %(s)s AND accepted_at < %(e)s
+            UNION ALL
+            SELECT {columns} FROM dossiers_dossier WHERE finished_at >= %(s)s AND finished_at < %(e)s
+            UNION ALL
+            SELECT {columns} FROM dossiers_dossier
+            WHERE state IN ({open_states}) AND accepted_at < %(e)s
+            UNION ALL
+            SELECT {columns} FROM dossiers_dossier
+            WHERE state NOT IN ({open_states}) AND finished_at >= %(e)s AND accepted_at < %(e)s
+        ) touched GROUP BY center_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"s": day_start(day), "e": day_start(day + timedelta(days=1))})
+        return sum(row[1] for row in cursor.fetchall())
+
+
+def snapshot_writes(dates) -> float:
+    """Seconds to insert again the published snapshot rows of ``dates`` under a new run (read
+    into a temporary table first, not timed: only the write is)."""
+    state = {}
+
+    def prepare(cursor):
+        state["run"] = throwaway_run(min(dates), max(dates)).pk
+        cursor.execute(
+            f"CREATE TEMP TABLE published ON COMMIT DROP AS SELECT {SNAPSHOT_COLUMNS_BUT_RUN} "
+            "FROM scoring_indexsnapshot s WHERE s.date = ANY(%s) AND s.run_id = "
+            "(SELECT p.run_id FROM scoring_indexpublication p WHERE p.date = s.date)",
+            [list(dates)],
+        )
+
+    def measured(cursor):
+        cursor.execute(
+            f"INSERT INTO scoring_indexsnapshot (run_id, {SNAPSHOT_COLUMNS_BUT_RUN}) "
+            f"SELECT %s, {SNAPSHOT_COLUMNS_BUT_RUN} FROM published",
+            [state["run"]],
+        )
+
+    return _rolled_back(prepare, measured)
+
+
+def _columns(cursor, table: str) -> str:
+    cursor.execute(
+        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'id'",
+        [table],
+    )
+    return cursor.fetchone()[0]
+
+
+def fact_writes() -> float:
+    """Seconds to insert the year's fact rows again into their emptied tables (ids generated,
+    every index and constraint in place, as a rebuild writes them)."""
+    columns = {}
+
+    def prepare(cursor):
+        for table in FACT_TABLES:
+            columns[table] = _columns(cursor, table)
+            cursor.execute(
+                f"CREATE TEMP TABLE copy_{table} ON COMMIT DROP AS SELECT * FROM {table}"
+            )
+            cursor.execute(f"TRUNCATE {table}")
+
+    def measured(cursor):
+        for table in FACT_TABLES:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns[table]}) SELECT {columns[table]} FROM copy_{table}"
+            )
+
+    return _rolled_back(prepare, measured)
+
+
+def run(size: str, **_) -> list[Figure]:
+    from scoring.services import DATES_PER_PASS
+
+    day = PERIOD[1]
+    year_days = (PERIOD[1] - PERIOD[0]).days + 1
+    limit = Measurement("conditional aggregate", repeat(aggregate), unit="statement")
+    reads = Measurement("the night's dossier rows read", repeat(lambda: night_reads(day)))
+    writes = Measurement(
+        "the night's snapshot rows written", [snapshot_writes([day]) for _ in range(5)]
+    )
+    night = Measurement("the night's reads + writes", [reads.median + writes.median], unit="night")
+    month = [day - timedelta(days=n) for n in range(DATES_PER_PASS)]
+    pass_writes = Measurement(
+        f"snapshot rows of {len(month)} dates written", [snapshot_writes(month) for _ in range(2)]
+    )
+    facts = Measurement("the year's fact rows written", [fact_writes() for _ in range(2)])
+    year = Measurement(
+        "the year's writes",
+        [facts.median + pass_writes.median / len(month) * year_days],
+        unit="year",
+    )
+    night_ratio, year_ratio = night.median / limit.median, year.median / limit.median
+    return [
+        Figure(
+            path="floor of the nightly run: its reads and writes, no computation",
+            size=size,
+            measured=night,
+            limit=limit,
+            target=f"- (the nightly target: ≤ {NIGHTLY_TARGET}×)",
+            ratio=night_ratio,
+            notes=(
+                f"the day's dossier rows read {reads.median:.2f} s, its snapshot rows written "
+                f"{writes.median:.2f} s; "
+                + ("below" if night_ratio <= NIGHTLY_TARGET else "above")
+                + f" the target's {NIGHTLY_TARGET}×"
+            ),
+            extra={"reads": reads.summary(), "writes": writes.summary()},
+        ),
+        Figure(
+            path="floor of a full rebuild: the year's rows written, no computation",
+            size=size,
+            measured=year,
+            limit=limit,
+            target=f"- (the rebuild target: ≤ {REBUILD_TARGET}×)",
+            ratio=year_ratio,
+            notes=(
+                f"the year's facts, totals and procedure facts written {facts.median:.1f} s; "
+                f"{year_days} dates of snapshot rows {year.median - facts.median:.1f} s "
+                f"(a {len(month)}-date pass written in {pass_writes.median:.1f} s); "
+                + ("below" if year_ratio <= REBUILD_TARGET else "above")
+                + f" the target's {REBUILD_TARGET}×"
+            ),
+            extra={"facts": facts.summary(), "snapshot_pass": pass_writes.summary()},
+        ),
+    ]
