@@ -22,45 +22,38 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 
 from benchmarks.bench_index import (
     NIGHTLY_TARGET,
     REBUILD_TARGET,
-    RolledBack,
     aggregate,
+    rolled_back,
     throwaway_run,
 )
 from benchmarks.data import PERIOD
 from benchmarks.harness import Figure, Measurement, repeat
 
-SNAPSHOT_COLUMNS_BUT_RUN = (
-    'date, "window", window_from, methodology, unit, unit_kind, province_id, center_id, name, '
-    "total, groups, counts, rank, rank_of, group_ranks"
-)
-FACT_TABLES = ("scoring_dailyfact", "scoring_yeartodatefact", "scoring_monthlyprocedurefact")
 
-
-def _rolled_back(prepare, measured) -> float:
+def _timed_rolled_back(prepare, measured) -> float:
     """Seconds of ``measured(cursor)`` after ``prepare(cursor)`` (not timed), in a transaction
     rolled back afterwards."""
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            prepare(cursor)
-            start = time.perf_counter()
-            measured(cursor)
-            seconds = time.perf_counter() - start
-            raise RolledBack
-    except RolledBack:
-        return seconds
+    with rolled_back(), connection.cursor() as cursor:
+        prepare(cursor)
+        start = time.perf_counter()
+        measured(cursor)
+        seconds = time.perf_counter() - start
+    return seconds
+
+
+def _verdict(ratio: float, target: float) -> str:
+    return f"{'below' if ratio <= target else 'above'} the target's {target}×"
 
 
 def night_reads(day) -> int:
     """The dossier rows of the night's facts, read and summed per centre."""
-    from dossiers.workflow import OPEN_STATES
-    from scoring.facts import day_start
+    from scoring.facts import OPEN, day_start
 
-    open_states = ", ".join(str(int(s)) for s in sorted(OPEN_STATES))
     columns = "center_id, channel, fee_vnd, due_at, finished_at, supplement_count, synced"
     sql = f"""
         SELECT center_id, count(*), sum(fee_vnd), count(*) FILTER (WHERE synced),
@@ -71,10 +64,10 @@ def night_reads(day) -> int:
             SELECT {columns} FROM dossiers_dossier WHERE finished_at >= %(s)s AND finished_at < %(e)s
             UNION ALL
             SELECT {columns} FROM dossiers_dossier
-            WHERE state IN ({open_states}) AND accepted_at < %(e)s
+            WHERE state IN ({OPEN}) AND accepted_at < %(e)s
             UNION ALL
             SELECT {columns} FROM dossiers_dossier
-            WHERE state NOT IN ({open_states}) AND finished_at >= %(e)s AND accepted_at < %(e)s
+            WHERE state NOT IN ({OPEN}) AND finished_at >= %(e)s AND accepted_at < %(e)s
         ) touched GROUP BY center_id
     """
     with connection.cursor() as cursor:
@@ -85,12 +78,15 @@ def night_reads(day) -> int:
 def snapshot_writes(dates) -> float:
     """Seconds to insert again the published snapshot rows of ``dates`` under a new run (read
     into a temporary table first, not timed: only the write is)."""
+    from scoring.snapshots import SNAPSHOT_COLUMNS
+
+    columns = ", ".join(connection.ops.quote_name(c) for c in SNAPSHOT_COLUMNS if c != "run_id")
     state = {}
 
     def prepare(cursor):
         state["run"] = throwaway_run(min(dates), max(dates)).pk
         cursor.execute(
-            f"CREATE TEMP TABLE published ON COMMIT DROP AS SELECT {SNAPSHOT_COLUMNS_BUT_RUN} "
+            f"CREATE TEMP TABLE published ON COMMIT DROP AS SELECT {columns} "
             "FROM scoring_indexsnapshot s WHERE s.date = ANY(%s) AND s.run_id = "
             "(SELECT p.run_id FROM scoring_indexpublication p WHERE p.date = s.date)",
             [list(dates)],
@@ -98,43 +94,40 @@ def snapshot_writes(dates) -> float:
 
     def measured(cursor):
         cursor.execute(
-            f"INSERT INTO scoring_indexsnapshot (run_id, {SNAPSHOT_COLUMNS_BUT_RUN}) "
-            f"SELECT %s, {SNAPSHOT_COLUMNS_BUT_RUN} FROM published",
+            f"INSERT INTO scoring_indexsnapshot (run_id, {columns}) "
+            f"SELECT %s, {columns} FROM published",
             [state["run"]],
         )
 
-    return _rolled_back(prepare, measured)
-
-
-def _columns(cursor, table: str) -> str:
-    cursor.execute(
-        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
-        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'id'",
-        [table],
-    )
-    return cursor.fetchone()[0]
+    return _timed_rolled_back(prepare, measured)
 
 
 def fact_writes() -> float:
     """Seconds to insert the year's fact rows again into their emptied tables (ids generated,
     every index and constraint in place, as a rebuild writes them)."""
-    columns = {}
+    from scoring.models import DailyFact, MonthlyProcedureFact, YearToDateFact
+
+    columns = {
+        model._meta.db_table: ", ".join(
+            connection.ops.quote_name(f.column)
+            for f in model._meta.concrete_fields
+            if not f.primary_key
+        )
+        for model in (DailyFact, YearToDateFact, MonthlyProcedureFact)
+    }
 
     def prepare(cursor):
-        for table in FACT_TABLES:
-            columns[table] = _columns(cursor, table)
+        for table in columns:
             cursor.execute(
                 f"CREATE TEMP TABLE copy_{table} ON COMMIT DROP AS SELECT * FROM {table}"
             )
             cursor.execute(f"TRUNCATE {table}")
 
     def measured(cursor):
-        for table in FACT_TABLES:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns[table]}) SELECT {columns[table]} FROM copy_{table}"
-            )
+        for table, names in columns.items():
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM copy_{table}")
 
-    return _rolled_back(prepare, measured)
+    return _timed_rolled_back(prepare, measured)
 
 
 def run(size: str, **_) -> list[Figure]:
@@ -169,9 +162,7 @@ def run(size: str, **_) -> list[Figure]:
             ratio=night_ratio,
             notes=(
                 f"the day's dossier rows read {reads.median:.2f} s, its snapshot rows written "
-                f"{writes.median:.2f} s; "
-                + ("below" if night_ratio <= NIGHTLY_TARGET else "above")
-                + f" the target's {NIGHTLY_TARGET}×"
+                f"{writes.median:.2f} s; {_verdict(night_ratio, NIGHTLY_TARGET)}"
             ),
             extra={"reads": reads.summary(), "writes": writes.summary()},
         ),
@@ -186,8 +177,7 @@ def run(size: str, **_) -> list[Figure]:
                 f"the year's facts, totals and procedure facts written {facts.median:.1f} s; "
                 f"{year_days} dates of snapshot rows {year.median - facts.median:.1f} s "
                 f"(a {len(month)}-date pass written in {pass_writes.median:.1f} s); "
-                + ("below" if year_ratio <= REBUILD_TARGET else "above")
-                + f" the target's {REBUILD_TARGET}×"
+                f"{_verdict(year_ratio, REBUILD_TARGET)}"
             ),
             extra={"facts": facts.summary(), "snapshot_pass": pass_writes.summary()},
         ),

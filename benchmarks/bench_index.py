@@ -19,9 +19,10 @@ conditional aggregate over the whole dossier table (the limit).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 
 from benchmarks.data import PERIOD
 from benchmarks.harness import Figure, Measurement, repeat
@@ -68,8 +69,19 @@ def touched(day) -> int:
         return cursor.fetchone()[0]
 
 
-class RolledBack(Exception):
-    """Raised at the end of a measured transaction to roll it back."""
+class _RolledBack(Exception):
+    pass
+
+
+@contextmanager
+def rolled_back():
+    """A transaction rolled back at the end of the block (what a benchmark wrote is undone)."""
+    try:
+        with transaction.atomic():
+            yield
+            raise _RolledBack
+    except _RolledBack:
+        pass
 
 
 def throwaway_run(day_from, day_to):
@@ -92,24 +104,17 @@ def throwaway_run(day_from, day_to):
 def _snapshot_pass(dates) -> int:
     """Snapshots of every unit for ``dates`` under a run, as a rebuild writes them, inside a
     transaction rolled back afterwards."""
-    from django.db import transaction
-
     from scoring.snapshots import snapshots_compute
 
-    try:
-        with transaction.atomic():
-            run = throwaway_run(min(dates), max(dates))
-            rows = snapshots_compute(run=run, dates=dates)
-            raise RolledBack
-    except RolledBack:
-        return rows
+    with rolled_back():
+        run = throwaway_run(min(dates), max(dates))
+        rows = snapshots_compute(run=run, dates=dates)
+    return rows
 
 
 def forget(day) -> None:
     """The state before ``day``'s first computation: its facts, totals and procedure day bits
     gone (the product's own clearing, as a recomputation starts), its month's sets without it."""
-    from django.db import transaction
-
     from scoring import facts
     from scoring.models import DailyFact, FactDay, YearToDateFact
 
