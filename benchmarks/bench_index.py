@@ -84,8 +84,8 @@ def rolled_back():
         pass
 
 
-def throwaway_run(day_from, day_to):
-    """An index run to write snapshots under inside a transaction rolled back."""
+def throwaway_run(dates):
+    """An index run over ``dates`` to write snapshots under inside a transaction rolled back."""
     from django.utils import timezone
 
     from scoring.models import IndexRun
@@ -93,8 +93,8 @@ def throwaway_run(day_from, day_to):
     now = timezone.now()
     return IndexRun.objects.create(
         kind=IndexRun.Kind.RECOMPUTE,
-        date_from=day_from,
-        date_to=day_to,
+        date_from=min(dates),
+        date_to=max(dates),
         status=IndexRun.Status.COMPLETE,  # not "running": the slot stays free
         started_at=now,
         heartbeat_at=now,
@@ -107,7 +107,7 @@ def _snapshot_pass(dates) -> int:
     from scoring.snapshots import snapshots_compute
 
     with rolled_back():
-        run = throwaway_run(min(dates), max(dates))
+        run = throwaway_run(dates)
         rows = snapshots_compute(run=run, dates=dates)
     return rows
 
